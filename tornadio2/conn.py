@@ -1,0 +1,210 @@
+"""The application-facing connection class and the ``@event`` decorator.
+
+This module owns what a TornadIO2 application subclasses: ``SocketConnection``
+with its ``on_*`` hooks, ``send``/``emit``/``emit_ack``, the per-endpoint ACK
+bookkeeping and the event registry. It talks to the session only through the
+session's small public surface and must not import Tornado.
+"""
+
+import itertools
+import logging
+from typing import (
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type,
+    TypeVar, Union, overload,
+)
+
+from tornadio2 import proto
+
+if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
+    from tornadio2.session import ConnectionInfo, Session
+
+__all__ = ["SocketConnection", "event", "AckCallback"]
+
+logger = logging.getLogger("tornadio2.conn")
+
+#: ``callback(original_message, ack_args)`` called when the client acknowledges.
+AckCallback = Callable[[Any, List[Any]], Any]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def event(name_or_func: _F) -> _F: ...
+@overload
+def event(name_or_func: Optional[str] = None) -> Callable[[_F], _F]: ...
+
+
+def event(name_or_func: Union[str, Callable[..., Any], None] = None) -> Any:
+    """Mark a ``SocketConnection`` method as the handler of a client event.
+
+    Use it bare (``@event``: the event is the method's name) or with a name
+    (``@event('chat message')``). The method gets the event's arguments,
+    or its keyword arguments when the client sent exactly one object; its
+    return value is the ACK payload when the client asked for one.
+    """
+    if callable(name_or_func):
+        name_or_func._tornadio_event = name_or_func.__name__  # type: ignore[attr-defined]
+        return name_or_func
+
+    def decorate(func: _F) -> _F:
+        func._tornadio_event = name_or_func or func.__name__  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+class _AckRegistry:
+    """Ids and callbacks of the ACKs this endpoint waits for from the client."""
+
+    __slots__ = ("_ids", "_pending")
+
+    def __init__(self) -> None:
+        self._ids: Iterator[int] = itertools.count(1)
+        self._pending: Dict[int, Tuple[Any, AckCallback]] = {}
+
+    def add(self, message: Any, callback: AckCallback) -> int:
+        ack_id = next(self._ids)
+        self._pending[ack_id] = (message, callback)
+        return ack_id
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def put(self, ack_id: int, message: Any, callback: AckCallback) -> None:
+        self._pending[ack_id] = (message, callback)
+
+    def pop(self, ack_id: int) -> Optional[Tuple[Any, AckCallback]]:
+        return self._pending.pop(ack_id, None)
+
+    def clear(self) -> None:
+        self._pending.clear()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+class SocketConnection:
+    """One client connection, or one endpoint of it; subclass it per application.
+
+    The session creates one instance for the main connection at handshake
+    time and one per endpoint the client connects to (``__endpoints__``).
+    Override the ``on_*`` hooks and mark event handlers with :func:`event`;
+    any hook may be ``async def``.
+    """
+
+    #: Endpoint name -> connection class, for multiplexing (``{'/chat': Chat}``).
+    __endpoints__: ClassVar[Dict[str, Type["SocketConnection"]]] = {}
+    #: Event name -> handler function, built from ``@event`` methods.
+    _events: ClassVar[Dict[str, Callable[..., Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        events: Dict[str, Callable[..., Any]] = {}
+        for klass in reversed(cls.__mro__):
+            for attr in vars(klass).values():
+                name = getattr(attr, "_tornadio_event", None)
+                if name is not None:
+                    events[name] = attr
+        cls._events = events
+
+    def __init__(self, session: "Session", endpoint: Optional[str] = None) -> None:
+        self.session = session
+        self.endpoint = endpoint
+        self.is_closed = False
+        self._acks = _AckRegistry()
+        # Packets sent while the session still decides whether this endpoint
+        # is accepted; they follow its connect packet (``None``: not holding).
+        self._held: Optional[List[str]] = None
+
+    # -- hooks for applications ------------------------------------------------
+
+    def on_open(self, info: "ConnectionInfo") -> Any:
+        """Called when the client connects; return ``False`` to refuse it.
+
+        ``info`` carries the handshake's IP, query arguments, cookies, headers
+        and path. Raising ``tornado.web.HTTPError`` also refuses the handshake.
+        """
+
+    def on_message(self, message: Any) -> Any:
+        """Called with a text message (``str``) or a decoded JSON message."""
+
+    def on_event(self, name: str, args: List[Any] = [], kwargs: Dict[str, Any] = {}) -> Any:  # noqa: B006
+        """Called for every client event; dispatches to ``@event`` handlers.
+
+        Returns the handler's result, which is the ACK payload when the client
+        asked for one. Unknown events are logged and ignored.
+        """
+        handler = self._events.get(name)
+        if handler is None:
+            logger.warning("%s has no handler for event %r", type(self).__name__, name)
+            return None
+        return handler(self, *args, **kwargs)
+
+    def on_close(self) -> Any:
+        """Called once when the connection (or endpoint) closes, for any reason."""
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(self, message: Any, callback: Optional[AckCallback] = None,
+             force_json: bool = False) -> None:
+        """Send a text message, or JSON for anything that is not a string.
+
+        With ``callback`` the client is asked to acknowledge, and
+        ``callback(message, ack_args)`` runs when it does.
+        """
+        message_id = self._acks.add(message, callback) if callback else None
+        self._send(proto.message(self.endpoint, message, message_id, force_json))
+
+    def emit(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Send the event ``name`` with positional or keyword arguments."""
+        self._send(proto.event(self.endpoint, name, None, *args, **kwargs))
+
+    def emit_ack(self, callback: AckCallback, name: str, *args: Any, **kwargs: Any) -> None:
+        """Send an event the client must acknowledge.
+
+        ``callback(packet, ack_args)`` runs with the arguments the client's
+        handler passed to its acknowledgement function.
+        """
+        message_id = self._acks.next_id()
+        packet = proto.event(self.endpoint, name, message_id, *args, **kwargs)
+        self._acks.put(message_id, packet, callback)
+        self._send(packet)
+
+    def close(self) -> None:
+        """Disconnect this connection (the whole session for the main one)."""
+        if self.endpoint:
+            self.session.disconnect_endpoint(self.endpoint)
+        else:
+            self.session.close()
+
+    # -- used by the session ---------------------------------------------------
+
+    def get_endpoint(self, endpoint: str) -> Optional[Type["SocketConnection"]]:
+        """The connection class for ``endpoint``, or ``None`` if there is none."""
+        return self.__endpoints__.get(endpoint)
+
+    def deque_ack(self, ack_id: int, ack_args: List[Any]) -> Any:
+        """Run the callback waiting for ACK ``ack_id``; unknown ids are logged."""
+        entry = self._acks.pop(ack_id)
+        if entry is None:
+            logger.warning("unknown ack id %s on endpoint %r", ack_id, self.endpoint or "")
+            return None
+        message, callback = entry
+        return callback(message, ack_args)
+
+    @property
+    def pending_acks(self) -> int:
+        """How many ACKs this connection still waits for."""
+        return len(self._acks)
+
+    def _send(self, packet: str) -> None:
+        if self.is_closed:
+            logger.debug("dropping a packet sent on a closed connection: %.80s", packet)
+        elif self._held is not None:
+            self._held.append(packet)
+        else:
+            self.session.send_packet(packet)
+
+    def _mark_closed(self) -> None:
+        self.is_closed = True
+        self._acks.clear()

@@ -1,0 +1,330 @@
+"""Socket.IO protocol 1 codec, free of I/O.
+
+This module owns the wire format: packets (``type:id[+]:endpoint[:data]``),
+the ``\\ufffd``-framed payloads of the polling transports (lengths counted in
+UTF-16 code units, as JavaScript's ``String.length`` counts them), the
+handshake body, and JSON as the 0.9 client writes it. It must not import
+Tornado or any other part of tornadio2 except :mod:`tornadio2.exceptions`.
+
+The builder functions (``message``, ``event``, ``ack`` ...) keep the names and
+signatures TornadIO2 applications call.
+"""
+
+import re
+import sys
+from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import simplejson
+
+from tornadio2.exceptions import ProtocolError
+
+__all__ = [
+    "DISCONNECT", "CONNECT", "HEARTBEAT", "MESSAGE", "JSON", "EVENT", "ACK",
+    "ERROR", "NOOP", "PACKET_NAMES", "FRAME_SEPARATOR", "REASONS", "ADVICE",
+    "Packet", "decode_packet", "encode_packet", "decode_frames", "encode_frames",
+    "utf16_len", "decode_event", "decode_ack", "decode_json", "handshake_body",
+    "json_dumps", "json_load",
+    "disconnect", "connect", "heartbeat", "message", "event", "ack", "error", "noop",
+]
+
+DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = range(9)
+PACKET_NAMES = (
+    "disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop",
+)
+
+FRAME_SEPARATOR = "\ufffd"
+
+#: Error packets carry indexes into these tables, never the words themselves.
+REASONS = ("transport not supported", "client not handshaken", "unauthorized")
+ADVICE = ("reconnect",)
+
+#: Longest length prefix accepted in a framed payload (10 digits is > 1 GB).
+_MAX_LENGTH_DIGITS = 10
+
+_PACKET_RE = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
+_ACK_RE = re.compile(r"([0-9]+)(?:\+(.*))?\Z", re.DOTALL)
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
+
+_encoder = simplejson.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), ignore_nan=True
+)
+_decoder = simplejson.JSONDecoder()
+
+
+class Packet(NamedTuple):
+    """One decoded packet, with its fields as they stand on the wire.
+
+    ``id`` is the message id (digits, ``''`` when absent) and ``ack_data`` is
+    true when the id carried a ``+``: the sender wants the application's ACK
+    data rather than an automatic acknowledgement. ``data`` is the raw text
+    after the third colon; :func:`decode_event`, :func:`decode_ack` and
+    :func:`decode_json` interpret it.
+    """
+
+    type: int
+    endpoint: str = ""
+    data: str = ""
+    id: str = ""
+    ack_data: bool = False
+
+
+# -- JSON --------------------------------------------------------------------
+
+def json_dumps(obj: Any) -> str:
+    """Encode ``obj`` as compact JSON, non-ASCII kept, NaN and infinities as null.
+
+    This is what ``JSON.stringify`` writes, so the 0.9 client reads it as the
+    native server's output.
+    """
+    return _encoder.encode(obj)
+
+
+def json_load(text: str) -> Any:
+    """Decode JSON text; raises ``ValueError`` when it is not JSON."""
+    return _decoder.decode(text)
+
+
+def decode_json(data: str) -> Any:
+    """Decode the data of a JSON packet, raising :class:`ProtocolError` if bad."""
+    try:
+        return _decoder.decode(data)
+    except ValueError as exc:
+        raise ProtocolError("invalid JSON: %s" % exc) from None
+
+
+# -- packets -----------------------------------------------------------------
+
+def decode_packet(text: str) -> Packet:
+    """Parse one packet; raises :class:`ProtocolError` when it is malformed."""
+    match = _PACKET_RE.match(text)
+    if match is None:
+        raise ProtocolError("malformed packet %r" % text[:80])
+    ptype, pid, plus, endpoint, data = match.groups()
+    return Packet(int(ptype), endpoint, data or "", pid, bool(plus) and bool(pid))
+
+
+def encode_packet(packet: Packet) -> str:
+    """Write a packet in wire form; the data part is left out when empty."""
+    head = "%d:%s%s:%s" % (
+        packet.type, packet.id, "+" if packet.ack_data else "", packet.endpoint
+    )
+    return head + ":" + packet.data if packet.data else head
+
+
+def decode_event(data: str) -> Tuple[str, list]:
+    """Return ``(name, args)`` from an event packet's JSON data."""
+    obj = decode_json(data)
+    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+        raise ProtocolError("event without a name: %r" % data[:80])
+    args = obj.get("args", [])
+    if not isinstance(args, list):
+        raise ProtocolError("event args are not a list: %r" % data[:80])
+    return obj["name"], args
+
+
+def decode_ack(data: str) -> Tuple[int, list]:
+    """Return ``(ack_id, args)`` from an ACK packet's data (``4`` or ``4+[..]``)."""
+    match = _ACK_RE.match(data)
+    if match is None:
+        raise ProtocolError("malformed ack data %r" % data[:80])
+    ack_id, raw_args = match.groups()
+    args = decode_json(raw_args) if raw_args else []
+    if not isinstance(args, list):
+        raise ProtocolError("ack args are not a list: %r" % data[:80])
+    return int(ack_id), args
+
+
+# -- framing -----------------------------------------------------------------
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units (JavaScript's ``String.length``)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode(_UTF16, "surrogatepass")) // 2
+
+
+def encode_frames(packets: Sequence[str]) -> str:
+    """Join encoded packets into one payload; a single packet goes bare."""
+    if len(packets) == 1:
+        return packets[0]
+    return "".join(
+        "\ufffd%d\ufffd%s" % (utf16_len(packet), packet) for packet in packets
+    )
+
+
+def decode_frames(payload: str) -> List[str]:
+    """Split a payload into packet strings; a payload not framed is one packet.
+
+    Raises :class:`ProtocolError` when the framing is broken.
+    """
+    if not payload.startswith(FRAME_SEPARATOR):
+        return [payload]
+    if _ASTRAL_RE.search(payload) is None:
+        # Only BMP characters: code points and UTF-16 code units coincide.
+        return _split_frames(payload, len(payload), payload.find, payload.__getitem__)
+    raw = payload.encode(_UTF16, "surrogatepass")
+    units = memoryview(raw).cast("H")
+    sep = ord(FRAME_SEPARATOR)
+
+    def find(unit: str, start: int) -> int:
+        for pos in range(start, min(len(units), start + _MAX_LENGTH_DIGITS + 1)):
+            if units[pos] == sep:
+                return pos
+        return -1
+
+    def take(span: slice) -> str:
+        return raw[2 * span.start:2 * span.stop].decode(_UTF16, "surrogatepass")
+
+    return _split_frames(payload, len(units), find, take)
+
+
+def _split_frames(
+    payload: str,
+    size: int,
+    find: Callable[[str, int], int],
+    take: Callable[[slice], str],
+) -> List[str]:
+    """Walk ``\\ufffdLEN\\ufffdPACKET`` frames over positions counted in code units."""
+    packets = []
+    pos = 0
+    while pos < size:
+        if take(slice(pos, pos + 1)) != FRAME_SEPARATOR:
+            raise ProtocolError("frame does not start with a separator at %d" % pos)
+        digits_end = find(FRAME_SEPARATOR, pos + 1)
+        digits = take(slice(pos + 1, digits_end)) if digits_end > 0 else ""
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_LENGTH_DIGITS:
+            raise ProtocolError("bad frame length %r" % digits[:20])
+        start = digits_end + 1
+        stop = start + int(digits)
+        if stop > size:
+            raise ProtocolError("frame longer than the payload")
+        packets.append(take(slice(start, stop)))
+        pos = stop
+    return packets
+
+
+# -- handshake ---------------------------------------------------------------
+
+def handshake_body(
+    sid: str,
+    heartbeat_timeout: Optional[int],
+    close_timeout: int,
+    transports: Iterable[str],
+) -> str:
+    """The handshake answer ``sid:heartbeat:close:transport,transport``.
+
+    ``heartbeat_timeout`` is ``None`` when heartbeats are off; the field is
+    then empty, as the native server writes it.
+    """
+    beat = "" if heartbeat_timeout is None else str(heartbeat_timeout)
+    return "%s:%s:%s:%s" % (sid, beat, close_timeout, ",".join(transports))
+
+
+# -- TornadIO2-compatible builders ---------------------------------------------
+
+def disconnect(endpoint: Optional[str] = None) -> str:
+    """A disconnect packet for the whole socket or one endpoint."""
+    return "0::" + (endpoint or "")
+
+
+def connect(endpoint: Optional[str] = None) -> str:
+    """A connect packet (``1::`` or ``1::/chat``)."""
+    return "1::" + (endpoint or "")
+
+
+def heartbeat() -> str:
+    """A heartbeat packet."""
+    return "2::"
+
+
+def noop() -> str:
+    """A noop packet, which closes an idle long poll."""
+    return "8::"
+
+
+def _id_field(message_id: Union[int, str, None]) -> str:
+    return "" if message_id is None else str(message_id)
+
+
+def message(
+    endpoint: Optional[str],
+    msg: Any,
+    message_id: Union[int, str, None] = None,
+    force_json: bool = False,
+) -> str:
+    """A text message (type 3) for a string, else a JSON message (type 4).
+
+    A ``message_id`` asks the client for its automatic acknowledgement.
+    """
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8")
+    if isinstance(msg, str) and not force_json:
+        ptype, data = MESSAGE, msg
+    else:
+        ptype, data = JSON, json_dumps(msg)
+    return encode_packet(
+        Packet(ptype, endpoint or "", data, _id_field(message_id))
+    )
+
+
+def event(
+    endpoint: Optional[str],
+    name: str,
+    message_id: Union[int, str, None],
+    *args: Any,
+    **kwargs: Any
+) -> str:
+    """An event packet; keyword arguments travel as one object argument.
+
+    With a ``message_id`` the id is written with ``+``: the 0.9 client only
+    answers ACK requests on events that carry it.
+    """
+    if args and kwargs:
+        raise ValueError("an event takes positional or keyword arguments, not both")
+    payload = {"name": name}
+    if kwargs:
+        payload["args"] = [kwargs]
+    elif args:
+        payload["args"] = list(args)
+    pid = _id_field(message_id)
+    return encode_packet(Packet(EVENT, endpoint or "", json_dumps(payload), pid, bool(pid)))
+
+
+def ack(
+    endpoint: Optional[str],
+    message_id: Union[int, str],
+    ack_response: Any = None,
+) -> str:
+    """An ACK packet; ``ack_response`` becomes the client callback's arguments.
+
+    A tuple is spread into several arguments, any other value is one argument,
+    ``None`` sends a bare acknowledgement.
+    """
+    data = str(message_id)
+    if ack_response is not None:
+        args = list(ack_response) if isinstance(ack_response, tuple) else [ack_response]
+        data += "+" + json_dumps(args)
+    return encode_packet(Packet(ACK, endpoint or "", data))
+
+
+def error(
+    endpoint: Optional[str],
+    reason: Union[int, str, None],
+    advice: Union[int, str, None] = None,
+) -> str:
+    """An error packet; reason and advice are written as the client's indexes."""
+    data = _error_index(reason, REASONS)
+    if advice is not None and advice != "":
+        data += "+" + _error_index(advice, ADVICE)
+    return encode_packet(Packet(ERROR, endpoint or "", data))
+
+
+def _error_index(value: Union[int, str, None], table: Tuple[str, ...]) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if value.isdigit():
+        return value
+    return str(table.index(value))

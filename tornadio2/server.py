@@ -1,0 +1,38 @@
+"""``SocketServer``: an HTTP server that listens where the application says.
+
+It reads ``socket_io_port`` (default 8001) and ``socket_io_address`` from the
+application settings, and starts the IOLoop unless ``auto_start`` is false.
+"""
+
+import logging
+from typing import Any, Optional
+
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.web import Application
+
+__all__ = ["SocketServer", "DEFAULT_PORT"]
+
+logger = logging.getLogger("tornadio2.server")
+
+DEFAULT_PORT = 8001
+
+
+class SocketServer(HTTPServer):
+    """An ``HTTPServer`` for a tornadio2 application, started the TornadIO2 way.
+
+    ``io_loop`` is accepted for compatibility and ignored; extra keyword
+    arguments go to Tornado's ``HTTPServer``.
+    """
+
+    def initialize(self, application: Application, auto_start: bool = True,  # type: ignore[override]
+                   xheaders: bool = False, ssl_options: Any = None,
+                   io_loop: Any = None, **kwargs: Any) -> None:
+        super().initialize(application, xheaders=xheaders, ssl_options=ssl_options, **kwargs)
+        settings = application.settings
+        self.port: int = settings.get("socket_io_port", DEFAULT_PORT)
+        self.address: str = settings.get("socket_io_address", "")
+        logger.info("listening on %s:%s", self.address or "*", self.port)
+        self.listen(self.port, self.address)
+        if auto_start:
+            IOLoop.current().start()

@@ -1,0 +1,540 @@
+"""The session state machine: one per client, under whichever transport it uses.
+
+This module owns everything a session does between the handshake and its end:
+the outbound queue and its flushes to the attached transport, heartbeats and
+the missed-heartbeat close, the expiry deadline of a detached session, endpoint
+multiplexing, ACKs in both directions, and the one guard through which user
+code runs. It must not import Tornado: time comes from an injected
+:class:`Scheduler`, bytes come and go through a :class:`Transport`.
+"""
+
+import asyncio
+import enum
+import functools
+import inspect
+import logging
+from dataclasses import dataclass
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Type,
+)
+from urllib.parse import parse_qs
+
+from tornadio2 import proto
+from tornadio2.exceptions import ProtocolError
+
+if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
+    from tornadio2.conn import SocketConnection
+    from tornadio2.sessioncontainer import SessionContainer
+    from tornadio2.stats import StatsCollector
+
+__all__ = [
+    "SessionState", "ConnectionInfo", "Transport", "Scheduler", "TimerHandle",
+    "SessionConfig", "Session", "NOT_HANDSHAKEN",
+]
+
+logger = logging.getLogger("tornadio2.session")
+
+
+class SessionState(enum.Enum):
+    """Where a session stands in its life."""
+
+    CONNECTING = "connecting"  # handshaken, no transport has attached yet
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class TimerHandle(Protocol):
+    """A pending call that can be cancelled."""
+
+    def cancel(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    """The clock sessions use; :mod:`tornadio2.periodic` provides the real one."""
+
+    def now(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
+
+
+class Transport(Protocol):
+    """What a transport handler offers the session.
+
+    ``oneshot`` transports (the polling GETs) take one batch of packets and
+    are then detached; the others stay attached and get heartbeats.
+    """
+
+    name: str
+    oneshot: bool
+
+    def send_messages(self, packets: List[str]) -> None: ...
+
+    def session_closed(self) -> None: ...
+
+
+#: The answer to a transport that names no live session: "client not
+#: handshaken", advice "reconnect"; stock clients then handshake again.
+NOT_HANDSHAKEN = proto.error(None, "client not handshaken", "reconnect")
+
+
+class ConnectionInfo:
+    """What the handshake request told about the client.
+
+    ``arguments`` maps query names to lists of values and ``cookies`` is a
+    :class:`http.cookies.SimpleCookie`; endpoints see the handshake's
+    arguments and cookies, since the 0.9 client sends none of its own.
+    """
+
+    __slots__ = ("ip", "arguments", "cookies", "headers", "path")
+
+    def __init__(self, ip: str, arguments: Mapping[str, List[str]], cookies: Any,
+                 headers: Optional[Mapping[str, str]] = None, path: str = "") -> None:
+        self.ip = ip
+        self.arguments = arguments
+        self.cookies = cookies
+        self.headers = headers if headers is not None else {}
+        self.path = path
+
+    def get_argument(self, name: str) -> Optional[str]:
+        """The first value of query argument ``name``, or ``None``."""
+        values = self.arguments.get(name)
+        return values[0] if values else None
+
+    def get_cookie(self, name: str) -> Any:
+        """The cookie ``name`` (a ``Morsel``), or ``None``."""
+        return self.cookies.get(name) if self.cookies is not None else None
+
+    def with_query(self, query: str) -> "ConnectionInfo":
+        """A copy whose arguments also hold the pairs of ``query``."""
+        arguments = {name: list(values) for name, values in self.arguments.items()}
+        for name, values in parse_qs(query, keep_blank_values=True).items():
+            arguments.setdefault(name, []).extend(values)
+        return ConnectionInfo(self.ip, arguments, self.cookies, self.headers, self.path)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """The timings and limits a session follows, derived from router settings."""
+
+    heartbeat_interval: float = 12
+    heartbeat_timeout: float = 17  # how long the client has to answer a heartbeat
+    global_heartbeats: bool = True
+    session_expiry: float = 30
+    poll_timeout: float = 20  # how long a polling GET is held before a noop
+    max_queue_length: int = 10000
+
+
+class Session:
+    """One Socket.IO client session, whatever transport carries it.
+
+    Created at handshake time around the application's main connection;
+    transports attach and detach, feed it text with :meth:`receive_frames`
+    and get packets through ``send_messages``.
+    """
+
+    def __init__(self, sid: str, conn_class: Type["SocketConnection"], info: ConnectionInfo,
+                 config: SessionConfig, scheduler: Scheduler,
+                 stats: Optional["StatsCollector"] = None,
+                 container: Optional["SessionContainer"] = None) -> None:
+        self.sid = sid
+        self.info = info
+        self.config = config
+        self.state = SessionState.CONNECTING
+        self.transport: Optional[Transport] = None
+        #: When a detached session expires (``None`` while a transport is attached).
+        self.expires_at: Optional[float] = scheduler.now() + config.session_expiry
+        self.expiry_scheduled = False  # owned by the container
+        self._scheduler = scheduler
+        self._stats = stats
+        self._container = container
+        self._queue: List[str] = [proto.connect()]
+        self._holding = 0
+        self._heartbeat: Optional[TimerHandle] = None
+        self._poll_timer: Optional[TimerHandle] = None
+        self._endpoints: Dict[str, "SocketConnection"] = {}
+        self._opening: Dict[str, List[proto.Packet]] = {}
+        self.conn = conn_class(self, None)
+
+    # -- life cycle -----------------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the session has ended."""
+        return self.state is SessionState.CLOSED
+
+    async def open(self) -> bool:
+        """Run the main connection's ``on_open``; ``False`` means refused.
+
+        Exceptions from ``on_open`` propagate: the handshake turns them into
+        its HTTP answer.
+        """
+        accepted = self.conn.on_open(self.info)
+        if inspect.isawaitable(accepted):
+            accepted = await accepted
+        if accepted is False:
+            self.state = SessionState.CLOSED
+            self.conn._mark_closed()
+            return False
+        if self._stats is not None:
+            self._stats.session_opened()
+        return True
+
+    def attach(self, transport: Transport) -> bool:
+        """Make ``transport`` the one that carries packets; ``False`` if unknown.
+
+        A transport already attached is let go: a polling GET gets a noop,
+        a socket is closed.
+        """
+        if self.state is SessionState.CLOSED:
+            return self._deliver_last_words(transport)
+        previous, self.transport = self.transport, transport
+        if previous is not None and previous is not transport:
+            self._release(previous)
+        self.expires_at = None
+        if self.state is SessionState.CONNECTING:
+            self.state = SessionState.OPEN
+        if self._heartbeat is None and (self.config.global_heartbeats or not transport.oneshot):
+            self._schedule_heartbeat()
+        self.flush()
+        if self.transport is transport and transport.oneshot:
+            self._poll_timer = self._scheduler.call_later(
+                self.config.poll_timeout, functools.partial(self._poll_expired, transport))
+        return True
+
+    def detach(self, transport: Transport) -> None:
+        """``transport`` is gone; the session waits for the next one, then expires."""
+        if self.transport is transport:
+            self.transport = None
+            self._cancel_poll_timer()
+            self._start_expiry()
+
+    def _poll_expired(self, transport: Transport) -> None:
+        self._poll_timer = None
+        if self.transport is transport:
+            self._queue.append(proto.noop())
+            self.flush()
+
+    def close(self, send_disconnect: bool = True) -> None:
+        """End the session: endpoints and main connection get ``on_close`` once.
+
+        With ``send_disconnect`` the client is told (``0::``), on the attached
+        transport or on the next one that comes within the expiry time.
+        """
+        if self.state is SessionState.CLOSED:
+            return
+        self.state = SessionState.CLOSED
+        self._cancel_heartbeat()
+        self._cancel_poll_timer()
+        self._opening.clear()
+        for endpoint in list(self._endpoints):
+            self._close_conn(self._endpoints.pop(endpoint))
+        self._close_conn(self.conn)
+        if self._stats is not None:
+            self._stats.session_closed()
+        if send_disconnect:
+            self._queue.append(proto.disconnect())
+        transport = self.transport
+        if transport is not None:
+            self.transport = None
+            if not self._flush_to(transport) or not transport.oneshot:
+                transport.session_closed()
+        if self._queue and send_disconnect and transport is None:
+            self._start_expiry()  # keep the last words for the client's next poll
+        else:
+            self._queue.clear()
+            self._forget()
+
+    def _deliver_last_words(self, transport: Transport) -> bool:
+        if not self._queue:
+            return False
+        self._flush_to(transport)
+        if not transport.oneshot:
+            transport.session_closed()
+        self._forget()
+        return True
+
+    def _forget(self) -> None:
+        if self._container is not None:
+            self._container.remove(self.sid)
+
+    def _start_expiry(self) -> None:
+        self.expires_at = self._scheduler.now() + self.config.session_expiry
+        if self._container is not None:
+            self._container.schedule_expiry(self)
+
+    def _release(self, transport: Transport) -> None:
+        self._cancel_poll_timer()
+        if transport.oneshot:
+            transport.send_messages([proto.noop()])
+        else:
+            transport.session_closed()
+
+    # -- outbound ---------------------------------------------------------------
+
+    def send_packet(self, packet: str) -> None:
+        """Queue one encoded packet and flush it unless a batch is being read."""
+        if self.state is SessionState.CLOSED:
+            logger.debug("session %s closed; dropping %.80s", self.sid, packet)
+            return
+        self._queue.append(packet)
+        if len(self._queue) > self.config.max_queue_length:
+            logger.warning("session %s: %d packets waiting for the client; closing it",
+                           self.sid, len(self._queue))
+            self._queue.clear()
+            self.close()
+            return
+        if not self._holding:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand every queued packet to the attached transport, if any."""
+        if self.transport is not None and self._queue:
+            self._flush_to(self.transport)
+
+    def _flush_to(self, transport: Transport) -> bool:
+        if not self._queue:
+            return False
+        packets, self._queue = self._queue, []
+        if transport.oneshot and self.transport is transport:
+            self.transport = None
+            self._cancel_poll_timer()
+            if self.state is not SessionState.CLOSED:
+                self._start_expiry()
+        if self._stats is not None:
+            self._stats.packets_sent(len(packets))
+        transport.send_messages(packets)
+        return True
+
+    # -- inbound ----------------------------------------------------------------
+
+    def receive_frames(self, payload: str) -> bool:
+        """Handle a payload of one or more packets; ``False`` if it was unreadable.
+
+        Replies produced while the payload is handled go out in one flush.
+        """
+        try:
+            frames = proto.decode_frames(payload)
+        except ProtocolError as exc:
+            logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
+            return False
+        if self._stats is not None:
+            self._stats.packets_received(len(frames))
+        self._holding += 1
+        try:
+            for frame in frames:
+                if self.state is SessionState.CLOSED:
+                    break
+                self._receive_packet(frame)
+        finally:
+            self._holding -= 1
+        self.flush()
+        return True
+
+    def _receive_packet(self, text: str) -> None:
+        try:
+            packet = proto.decode_packet(text)
+            logger.debug("session %s <- %.200s", self.sid, text)
+            self._dispatch[packet.type](self, packet)
+        except ProtocolError as exc:
+            logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
+
+    def _target(self, packet: proto.Packet) -> Optional["SocketConnection"]:
+        """The connection a packet is for; packets for an endpoint still opening wait."""
+        if not packet.endpoint:
+            return self.conn
+        conn = self._endpoints.get(packet.endpoint)
+        if conn is None:
+            waiting = self._opening.get(packet.endpoint)
+            if waiting is not None:
+                waiting.append(packet)
+            else:
+                logger.warning("session %s: packet for unknown endpoint %r",
+                               self.sid, packet.endpoint)
+        return conn
+
+    def _auto_ack(self, packet: proto.Packet) -> None:
+        # A plain id asks for an acknowledgement the server gives by itself,
+        # before the application sees the packet (as the native server does).
+        if packet.id and not packet.ack_data:
+            self.send_packet(proto.ack(packet.endpoint, packet.id))
+
+    def _on_disconnect(self, packet: proto.Packet) -> None:
+        if packet.endpoint:
+            self.disconnect_endpoint(packet.endpoint, notify_client=False)
+        else:
+            self.close()
+
+    def _on_connect(self, packet: proto.Packet) -> None:
+        endpoint, _, query = packet.endpoint.partition("?")
+        if not endpoint or endpoint in self._endpoints or endpoint in self._opening:
+            return
+        conn_class = self.conn.get_endpoint(endpoint)
+        if conn_class is None:
+            logger.warning("session %s: no endpoint %r", self.sid, endpoint)
+            return
+        query = query or (packet.data[1:] if packet.data.startswith("?") else "")
+        info = self.info.with_query(query) if query else self.info
+        conn = conn_class(self, endpoint)
+        conn._held = []
+        self._opening[endpoint] = []
+        self._call_user(conn, conn.on_open, (info,),
+                        functools.partial(self._endpoint_opened, endpoint, conn))
+
+    def _endpoint_opened(self, endpoint: str, conn: "SocketConnection", accepted: Any) -> None:
+        waiting = self._opening.pop(endpoint, None)
+        held, conn._held = conn._held or [], None
+        if waiting is None or self.state is SessionState.CLOSED:
+            return
+        if accepted is False:
+            conn._mark_closed()
+            self.send_packet(proto.error(endpoint, "unauthorized"))
+            return
+        self._endpoints[endpoint] = conn
+        self.send_packet(proto.connect(endpoint))
+        for sent in held:
+            self.send_packet(sent)
+        for packet in waiting:
+            self._dispatch[packet.type](self, packet)
+
+    def _on_heartbeat(self, packet: proto.Packet) -> None:
+        if self._heartbeat is not None:
+            self._cancel_heartbeat()
+            self._schedule_heartbeat()
+
+    def _on_message(self, packet: proto.Packet) -> None:
+        self._deliver_message(packet, packet.data)
+
+    def _on_json(self, packet: proto.Packet) -> None:
+        self._deliver_message(packet, proto.decode_json(packet.data))
+
+    def _deliver_message(self, packet: proto.Packet, message: Any) -> None:
+        conn = self._target(packet)
+        if conn is not None:
+            self._auto_ack(packet)
+            self._call_user(conn, conn.on_message, (message,), self._ack_sender(packet))
+
+    def _on_event(self, packet: proto.Packet) -> None:
+        name, args = proto.decode_event(packet.data)
+        conn = self._target(packet)
+        if conn is None:
+            return
+        self._auto_ack(packet)
+        # TornadIO2's rule: exactly one object argument becomes keyword arguments.
+        if len(args) == 1 and isinstance(args[0], dict):
+            call_args = (name, [], args[0])
+        else:
+            call_args = (name, args, {})
+        self._call_user(conn, conn.on_event, call_args, self._ack_sender(packet))
+
+    def _on_ack(self, packet: proto.Packet) -> None:
+        ack_id, args = proto.decode_ack(packet.data)
+        conn = self._target(packet)
+        if conn is not None:
+            self._call_user(conn, conn.deque_ack, (ack_id, args))
+
+    def _on_error(self, packet: proto.Packet) -> None:
+        logger.info("session %s: client reported error %r on endpoint %r",
+                    self.sid, packet.data, packet.endpoint)
+
+    def _on_noop(self, packet: proto.Packet) -> None:
+        pass
+
+    _dispatch: Dict[int, Callable[["Session", proto.Packet], None]] = {
+        proto.DISCONNECT: _on_disconnect,
+        proto.CONNECT: _on_connect,
+        proto.HEARTBEAT: _on_heartbeat,
+        proto.MESSAGE: _on_message,
+        proto.JSON: _on_json,
+        proto.EVENT: _on_event,
+        proto.ACK: _on_ack,
+        proto.ERROR: _on_error,
+        proto.NOOP: _on_noop,
+    }
+
+    # -- endpoints --------------------------------------------------------------
+
+    def disconnect_endpoint(self, endpoint: str, notify_client: bool = True) -> None:
+        """Close one endpoint; the connection and other endpoints go on."""
+        conn = self._endpoints.pop(endpoint, None)
+        if conn is None:
+            return
+        if notify_client:
+            self.send_packet(proto.disconnect(endpoint))
+        self._close_conn(conn)
+
+    def get_endpoint(self, endpoint: str) -> Optional["SocketConnection"]:
+        """The open connection of ``endpoint``, if the client connected it."""
+        return self._endpoints.get(endpoint)
+
+    def _close_conn(self, conn: "SocketConnection") -> None:
+        if not conn.is_closed:
+            conn._mark_closed()
+            self._call_user(conn, conn.on_close, ())
+
+    # -- user code --------------------------------------------------------------
+
+    def _ack_sender(self, packet: proto.Packet) -> Optional[Callable[[Any], None]]:
+        if not packet.ack_data:
+            return None
+        return functools.partial(self._send_ack, packet)
+
+    def _send_ack(self, packet: proto.Packet, result: Any) -> None:
+        self.send_packet(proto.ack(packet.endpoint, packet.id, result))
+
+    def _call_user(self, conn: "SocketConnection", func: Callable[..., Any], args: tuple,
+                   then: Optional[Callable[[Any], None]] = None) -> None:
+        """Run application code; its result (awaited if need be) goes to ``then``.
+
+        An exception is logged with its traceback and ends the session: the
+        server goes on, the client is told it was disconnected.
+        """
+        try:
+            result = func(*args)
+        except Exception:
+            logger.error("error in %s.%s; closing session %s", type(conn).__name__,
+                         getattr(func, "__name__", func), self.sid, exc_info=True)
+            self.close()
+            return
+        if inspect.isawaitable(result):
+            future = asyncio.ensure_future(result)
+            future.add_done_callback(functools.partial(self._user_done, conn, func, then))
+        elif then is not None:
+            then(result)
+
+    def _user_done(self, conn: "SocketConnection", func: Callable[..., Any],
+                   then: Optional[Callable[[Any], None]], future: "asyncio.Future[Any]") -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            logger.error("error in %s.%s; closing session %s", type(conn).__name__,
+                         getattr(func, "__name__", func), self.sid, exc_info=error)
+            self.close()
+        elif then is not None and self.state is not SessionState.CLOSED:
+            then(future.result())
+
+    # -- heartbeats ---------------------------------------------------------------
+
+    def _schedule_heartbeat(self) -> None:
+        self._heartbeat = self._scheduler.call_later(
+            self.config.heartbeat_interval, self._send_heartbeat)
+
+    def _send_heartbeat(self) -> None:
+        self._heartbeat = self._scheduler.call_later(
+            self.config.heartbeat_timeout, self._heartbeat_missed)
+        self.send_packet(proto.heartbeat())
+
+    def _heartbeat_missed(self) -> None:
+        self._heartbeat = None
+        logger.info("session %s: no heartbeat from the client; closing", self.sid)
+        self.close(send_disconnect=False)
+
+    def _cancel_poll_timer(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.cancel()
+            self._poll_timer = None
+
+    def _cancel_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
