@@ -1,0 +1,61 @@
+"""Fixtures shared by every test layer."""
+
+from typing import Any, Callable, Optional, Type
+
+import pytest
+
+from tests.fakes import FakeScheduler, FakeTransport, RecordingConnection
+from tornadio2.session import ConnectionInfo, Session, SessionConfig
+from tornadio2.sessioncontainer import SessionContainer
+from tornadio2.stats import StatsCollector
+
+
+@pytest.fixture
+def scheduler() -> FakeScheduler:
+    return FakeScheduler()
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def container() -> SessionContainer:
+    return SessionContainer()
+
+
+@pytest.fixture
+def stats() -> StatsCollector:
+    return StatsCollector()
+
+
+@pytest.fixture
+def info() -> ConnectionInfo:
+    return ConnectionInfo("127.0.0.1", {"token": ["abc"]}, None, {"Host": "localhost"}, "/socket.io/1/")
+
+
+@pytest.fixture
+def make_session(scheduler: FakeScheduler, container: SessionContainer, stats: StatsCollector,
+                 info: ConnectionInfo) -> Callable[..., Session]:
+    """Build a handshaken session (``on_open`` already run) and add it to the container."""
+
+    def make(conn_class: Type[Any] = RecordingConnection,
+             config: Optional[SessionConfig] = None, **config_changes: Any) -> Session:
+        base = config or SessionConfig(heartbeat_interval=12, heartbeat_timeout=17,
+                                       global_heartbeats=False, session_expiry=30,
+                                       poll_timeout=20, max_queue_length=100)
+        if config_changes:
+            base = SessionConfig(**{**base.__dict__, **config_changes})
+        session = Session(container.new_id(), conn_class, info, base, scheduler, stats, container)
+        opened = session.open()
+        try:
+            opened.send(None)
+        except StopIteration as done:
+            assert done.value is True
+        else:  # pragma: no cover - RecordingConnection.on_open is synchronous
+            raise AssertionError("on_open did not finish synchronously")
+        container.add(session)
+        return session
+
+    return make

@@ -1,0 +1,137 @@
+"""Endpoint multiplexing over one session."""
+
+import asyncio
+
+from tests.fakes import RecordingConnection
+from tornadio2 import SocketConnection
+
+
+class Chat(RecordingConnection):
+    def on_open(self, info):
+        super().on_open(info)
+        self.send("welcome " + (info.get_argument("token") or "-"))
+
+
+class Refused(RecordingConnection):
+    refuse = True
+
+
+class Main(RecordingConnection):
+    __endpoints__ = {"/chat": Chat, "/news": Chat, "/private": Refused}
+
+
+def test_endpoint_connect_is_echoed_before_what_on_open_sends(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/chat")
+    assert transport.packets[1:] == ["1::/chat", "3::/chat:welcome abc"]
+
+
+def test_endpoints_see_the_handshake_query(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/chat")
+    assert session.get_endpoint("/chat").calls[0][1].get_argument("token") == "abc"
+
+
+def test_connect_query_adds_arguments(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/chat:?room=42")
+    info = session.get_endpoint("/chat").calls[0][1]
+    assert info.get_argument("room") == "42"
+    assert info.get_argument("token") == "abc"
+
+
+def test_messages_are_routed_by_endpoint(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("\ufffd8\ufffd1::/chat\ufffd8\ufffd1::/news")
+    session.receive_frames("3::/news:hi")
+    session.receive_frames("3:::main")
+    assert session.get_endpoint("/news").calls[-1] == ("message", "hi")
+    assert ("message", "hi") not in session.get_endpoint("/chat").calls
+    assert transport.packets[-2:] == ["3::/news:got hi", "3:::got main"]
+
+
+def test_endpoint_disconnect_leaves_the_rest_open(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("\ufffd8\ufffd1::/chat\ufffd8\ufffd1::/news")
+    chat = session.get_endpoint("/chat")
+    session.receive_frames("0::/chat")
+    assert chat.calls[-1] == ("close",)
+    assert chat.is_closed
+    assert session.get_endpoint("/chat") is None
+    session.receive_frames("3::/news:still")
+    assert transport.packets[-1] == "3::/news:got still"
+    assert not session.is_closed
+
+
+def test_server_closing_endpoint_sends_its_disconnect(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/chat")
+    session.get_endpoint("/chat").close()
+    assert transport.packets[-1] == "0::/chat"
+    assert not session.is_closed
+
+
+def test_refused_endpoint_gets_unauthorized_error(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/private")
+    assert transport.packets[-1] == "7::/private:2"
+    assert session.get_endpoint("/private") is None
+
+
+def test_unknown_endpoint_is_ignored(make_session, transport, caplog):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/nowhere")
+    session.receive_frames("3::/nowhere:x")
+    assert transport.packets == ["1::"]
+    assert "/nowhere" in caplog.text
+    assert not session.is_closed
+
+
+def test_session_close_closes_every_endpoint_once(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("\ufffd8\ufffd1::/chat\ufffd8\ufffd1::/news")
+    endpoints = [session.get_endpoint("/chat"), session.get_endpoint("/news")]
+    session.receive_frames("0::")
+    for conn in endpoints:
+        assert conn.calls.count(("close",)) == 1
+    assert session.conn.calls.count(("close",)) == 1
+
+
+def test_packets_wait_while_async_endpoint_open_runs():
+    async def scenario():
+        gate = asyncio.get_running_loop().create_future()
+
+        class SlowChat(RecordingConnection):
+            async def on_open(self, info):
+                await gate
+                self.send("ready")
+
+        class Root(SocketConnection):
+            __endpoints__ = {"/slow": SlowChat}
+
+        from tests.fakes import FakeScheduler, FakeTransport
+        from tornadio2.session import ConnectionInfo, Session, SessionConfig
+
+        session = Session("s", Root, ConnectionInfo("1.2.3.4", {}, None), SessionConfig(),
+                          FakeScheduler())
+        await session.open()
+        transport = FakeTransport()
+        session.attach(transport)
+        session.receive_frames("\ufffd8\ufffd1::/slow\ufffd14\ufffd3::/slow:early")
+        assert transport.packets == ["1::"]
+        gate.set_result(None)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return transport.packets
+
+    packets = asyncio.run(scenario())
+    assert packets == ["1::", "1::/slow", "3::/slow:ready", "3::/slow:got early"]
