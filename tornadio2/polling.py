@@ -1,21 +1,43 @@
-"""HTTP polling transports: xhr-polling (and the base the other polling kinds share).
+"""HTTP transports: xhr-polling, jsonp-polling and htmlfile.
 
-This module owns HTTP framing only: how a payload of packets is written into a
-response and read out of a POST body. The session decides what to send and
-when, including the long poll's timeout; the handler waits for the session to
-hand it packets (``send_messages``) or for the client to go away.
+This module owns HTTP and JavaScript framing only: how a payload of packets is
+written into a response (a body, an ``io.j[i](...)`` call, a ``<script>``
+chunk) and read out of a POST body. The session decides what to send and when,
+including the long poll's timeout; a handler waits for the session to hand it
+packets (``send_messages``) or for the client to go away.
 """
 
 import logging
 from typing import Any, List, Optional
+from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
+from tornado.iostream import StreamClosedError
 
 from tornadio2.preflight import PreflightHandler, to_utf8
-from tornadio2.proto import encode_frames
+from tornadio2.proto import encode_frames, json_dumps, json_load
 from tornadio2.session import NOT_HANDSHAKEN, Session
 
-__all__ = ["TornadioPollingHandlerBase", "TornadioXHRPollingHandler"]
+__all__ = [
+    "TornadioPollingHandlerBase", "TornadioXHRPollingHandler",
+    "TornadioJSONPHandler", "TornadioHtmlFileHandler", "js_string",
+]
+
+#: What starts every htmlfile stream: the ``_`` function the client's iframe
+#: calls, padded to 256 bytes so that browsers start running it at once.
+HTMLFILE_PRELUDE = (
+    "<html><body><script>var _ = function (msg) { parent.s._(msg, document); };</script>"
+).ljust(256)
+
+
+def js_string(text: str) -> str:
+    """``text`` as a JavaScript string literal that is safe inside ``<script>``.
+
+    Every ``/`` is escaped (so ``</script>`` cannot end the block) and so are
+    U+2028/U+2029, which older JavaScript engines reject in string literals.
+    """
+    return (json_dumps(text).replace("/", "\\/")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 logger = logging.getLogger("tornadio2.polling")
 
@@ -44,9 +66,11 @@ class TornadioPollingHandlerBase(PreflightHandler):
         session = self.server.session_for(session_id, self.request)
         if session is None:
             self.send_messages([NOT_HANDSHAKEN])
+            self.session_closed()
             return
         self.session = session
         self._answered = Future()
+        self.start_response()
         session.attach(self)
         if not self._finished:
             await self._answered
@@ -77,6 +101,9 @@ class TornadioPollingHandlerBase(PreflightHandler):
         except UnicodeDecodeError:
             logger.warning("POST body of %s is not UTF-8", self.request.path)
             return None
+
+    def start_response(self) -> None:
+        """Called before the session may send; streaming transports write headers here."""
 
     def write_payload(self, payload: str) -> None:
         """Answer the GET with ``payload`` (already framed)."""
@@ -115,3 +142,71 @@ class TornadioXHRPollingHandler(TornadioPollingHandlerBase):
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_cors_headers()
         self.safe_finish(to_utf8(payload))
+
+
+class TornadioJSONPHandler(TornadioPollingHandlerBase):
+    """jsonp-polling: ``io.j[i]("payload");`` answers, form-encoded POSTs.
+
+    The script index ``i`` must be digits (anything else is ``0``): it is
+    pasted into JavaScript, so nothing else may get through.
+    """
+
+    name = "jsonp-polling"
+
+    def write_payload(self, payload: str) -> None:
+        index = self.get_query_argument("i", "0")
+        if not (index.isascii() and index.isdigit()):
+            index = "0"
+        self.set_header("Content-Type", "text/javascript; charset=UTF-8")
+        self.set_header("X-XSS-Protection", "0")
+        self.safe_finish("io.j[%s](%s);" % (index, js_string(payload)))
+
+    def read_payload(self) -> Optional[str]:
+        """The ``d`` form field, a JSON string holding the payload."""
+        try:
+            form = parse_qs(self.request.body.decode("ascii"), keep_blank_values=True)
+            payload = json_load(form["d"][0])
+        except (UnicodeDecodeError, KeyError, ValueError):
+            logger.warning("jsonp POST to %s has no readable d field", self.request.path)
+            return None
+        if not isinstance(payload, str):
+            logger.warning("jsonp POST to %s: d is JSON but not a string", self.request.path)
+            return None
+        return payload
+
+
+class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
+    """htmlfile: one long chunked HTML response of ``<script>`` calls (IE).
+
+    The stream stays attached and gets heartbeats; when it drops, the session
+    waits for the client's next stream, then expires.
+    """
+
+    name = "htmlfile"
+    oneshot = False
+
+    def start_response(self) -> None:
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self._write_chunk(HTMLFILE_PRELUDE)
+
+    def send_messages(self, packets: List[str]) -> None:
+        if not self._headers_written:
+            self.start_response()
+        self._write_chunk("<script>_(%s);</script>" % js_string(encode_frames(packets)))
+
+    def session_closed(self) -> None:
+        if not self._headers_written:
+            self.start_response()
+        super().session_closed()
+
+    def _write_chunk(self, text: str) -> None:
+        if self._finished or self.request.connection is None:
+            return
+        self.write(to_utf8(text))
+        self.flush().add_done_callback(_ignore_closed_stream)
+
+
+def _ignore_closed_stream(future: "Future[None]") -> None:
+    error = future.exception()
+    if error is not None and not isinstance(error, StreamClosedError):
+        logger.error("htmlfile write failed", exc_info=error)

@@ -14,7 +14,9 @@ from tornado import web
 from tornadio2 import proto
 from tornadio2.periodic import Callback, IOLoopScheduler
 from tornadio2.persistent import TornadioFlashSocketHandler, TornadioWebSocketHandler
-from tornadio2.polling import TornadioXHRPollingHandler
+from tornadio2.polling import (
+    TornadioHtmlFileHandler, TornadioJSONPHandler, TornadioXHRPollingHandler,
+)
 from tornadio2.preflight import PreflightHandler, connection_info, origin_allowed
 from tornadio2.session import Session, SessionConfig
 from tornadio2.sessioncontainer import SessionContainer
@@ -34,6 +36,8 @@ PROTOCOLS: Dict[str, Type[Any]] = {
     "websocket": TornadioWebSocketHandler,
     "flashsocket": TornadioFlashSocketHandler,
     "xhr-polling": TornadioXHRPollingHandler,
+    "jsonp-polling": TornadioJSONPHandler,
+    "htmlfile": TornadioHtmlFileHandler,
 }
 
 DEFAULT_SETTINGS: Dict[str, Any] = {
