@@ -1,15 +1,20 @@
-"""Socket transports: websocket, and flashsocket over the same RFC 6455 code.
+"""Socket transports: websocket, and flashsocket (RFC 6455 or hixie-76).
 
 This module moves text between a websocket and the session: each text frame
 goes to ``session.receive_frames``, each outgoing packet is one text frame.
-It parses no packets and owns no timers; heartbeats are the session's.
+It parses no packets and owns no timers; heartbeats are the session's. The
+hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 """
 
 import logging
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Union
 
 from tornado import websocket
+from tornado.concurrent import Future
+from tornado.iostream import IOStream, StreamClosedError
 
+from tornadio2 import hixie76
+from tornadio2.exceptions import ProtocolError
 from tornadio2.preflight import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
 
@@ -28,6 +33,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         self.server = server
         self.session: Optional[Session] = None
         self._counted = False
+        self._probing = False
 
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
@@ -43,14 +49,19 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
     def open(self, session_id: str) -> None:  # type: ignore[override]
         self.server.stats.connection_opened()
         self._counted = True
-        self.set_nodelay(True)
+        if self.ws_connection is not None:
+            self.set_nodelay(True)
         session = self.server.session_for(session_id, self.request)
         if session is None:
             self.send_messages([NOT_HANDSHAKEN])
             self.close()
             return
         self.session = session
-        session.attach(self)
+        if self.server.settings["websocket_check"]:
+            self._probing = True
+            session.probe(self)
+        else:
+            session.attach(self)
 
     def on_message(self, message: Any) -> None:
         if self.session is None:
@@ -58,6 +69,9 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         if isinstance(message, bytes):
             logger.debug("ignoring a binary frame on session %s", self.session.sid)
             return
+        if self._probing:
+            self._probing = False
+            self.session.attach(self)
         self.session.receive_frames(message)
 
     def on_close(self) -> None:
@@ -86,6 +100,82 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
 
 class TornadioFlashSocketHandler(TornadioWebSocketHandler):
-    """``flashsocket`` clients that speak RFC 6455 (the same code, another name)."""
+    """``flashsocket``: the websocket transport, plus the hixie-76 draft.
+
+    The Flash client of socket.io-client 0.9 (web-socket-js) speaks only
+    hixie-76; a request with an RFC 6455 version header goes the websocket way.
+    """
 
     name = "flashsocket"
+    _hixie_stream: Optional[IOStream] = None
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        if hixie76.is_hixie76_request(self.request.headers):
+            await self._serve_hixie76(*args, **kwargs)
+        else:
+            await super().get(*args, **kwargs)
+
+    async def _serve_hixie76(self, session_id: str) -> None:
+        headers = self.request.headers
+        origin = headers.get("Origin", "")
+        if not self.check_origin(origin):
+            self.set_status(403)
+            self.finish("origin not allowed")
+            return
+        stream = self.detach()
+        try:
+            key3 = await stream.read_bytes(hixie76.KEY3_LENGTH)
+            digest = hixie76.challenge_response(
+                headers["Sec-WebSocket-Key1"], headers["Sec-WebSocket-Key2"], key3)
+            scheme = "wss" if self.request.protocol == "https" else "ws"
+            location = "%s://%s%s" % (scheme, self.request.host, self.request.uri)
+            await stream.write(hixie76.handshake_response(
+                origin, location, digest, headers.get("Sec-WebSocket-Protocol")))
+        except (ProtocolError, StreamClosedError) as exc:
+            logger.warning("hixie-76 handshake failed: %s", exc)
+            stream.close()
+            return
+        stream.set_nodelay(True)
+        self._hixie_stream = stream
+        self.open(session_id)
+        await self._read_hixie76(stream)
+
+    async def _read_hixie76(self, stream: IOStream) -> None:
+        parser = hixie76.FrameParser(self.max_message_size)
+        try:
+            while not parser.closed and not stream.closed():
+                data = await stream.read_bytes(65536, partial=True)
+                for message in parser.feed(data):
+                    self.on_message(message)
+        except StreamClosedError:
+            pass
+        except ProtocolError as exc:
+            logger.warning("closing hixie-76 socket: %s", exc)
+        self.close()
+        self.on_close()
+
+    def write_message(self, message: Union[bytes, str, dict],  # type: ignore[override]
+                      binary: bool = False) -> "Future[None]":
+        stream = self._hixie_stream
+        if stream is None:
+            return super().write_message(message, binary)
+        if stream.closed():
+            raise websocket.WebSocketClosedError()
+        payload = message if isinstance(message, bytes) else to_utf8(str(message))
+        written = stream.write(hixie76.encode_frame(payload))
+        written.add_done_callback(_consume_stream_error)
+        return written
+
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        stream = self._hixie_stream
+        if stream is None:
+            super().close(code, reason)
+        elif not stream.closed():
+            stream.write(hixie76.CLOSE_FRAME).add_done_callback(lambda _: stream.close())
+
+
+def _consume_stream_error(future: "Future[None]") -> None:
+    # A peer that vanished mid-write is normal; anything else is worth a log.
+    error = future.exception()
+    if error is not None and not isinstance(error, StreamClosedError):
+        logger.error("flashsocket write failed", exc_info=error)

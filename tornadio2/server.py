@@ -1,7 +1,9 @@
 """``SocketServer``: an HTTP server that listens where the application says.
 
 It reads ``socket_io_port`` (default 8001) and ``socket_io_address`` from the
-application settings, and starts the IOLoop unless ``auto_start`` is false.
+application settings, starts the Flash policy server when ``flash_policy_port``
+and ``flash_policy_file`` are set there, and starts the IOLoop unless
+``auto_start`` is false.
 """
 
 import logging
@@ -10,6 +12,8 @@ from typing import Any, Optional
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.web import Application
+
+from tornadio2.flashserver import FlashPolicyServer
 
 __all__ = ["SocketServer", "DEFAULT_PORT"]
 
@@ -25,6 +29,8 @@ class SocketServer(HTTPServer):
     arguments go to Tornado's ``HTTPServer``.
     """
 
+    flash_policy_server: Optional[FlashPolicyServer] = None
+
     def initialize(self, application: Application, auto_start: bool = True,  # type: ignore[override]
                    xheaders: bool = False, ssl_options: Any = None,
                    io_loop: Any = None, **kwargs: Any) -> None:
@@ -34,5 +40,17 @@ class SocketServer(HTTPServer):
         self.address: str = settings.get("socket_io_address", "")
         logger.info("listening on %s:%s", self.address or "*", self.port)
         self.listen(self.port, self.address)
+        self.flash_policy_server: Optional[FlashPolicyServer] = None
+        policy_port = settings.get("flash_policy_port")
+        policy_file = settings.get("flash_policy_file")
+        if policy_port and policy_file:
+            self.flash_policy_server = FlashPolicyServer(
+                policy_port, policy_file, address=self.address).start_listening()
         if auto_start:
             IOLoop.current().start()
+
+    def stop(self) -> None:
+        """Stop listening, the Flash policy server included."""
+        super().stop()
+        if self.flash_policy_server is not None:
+            self.flash_policy_server.stop()

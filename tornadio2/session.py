@@ -201,6 +201,15 @@ class Session:
                 self.config.poll_timeout, functools.partial(self._poll_expired, transport))
         return True
 
+    def probe(self, transport: Transport) -> None:
+        """Send only a heartbeat down ``transport``; attach it once the client answers.
+
+        For ``websocket_check``: queued packets are not risked on a socket
+        that may not carry data (some proxies accept the upgrade and then
+        forward nothing); the client's answer proves it does.
+        """
+        transport.send_messages([proto.heartbeat()])
+
     def detach(self, transport: Transport) -> None:
         """``transport`` is gone; the session waits for the next one, then expires."""
         if self.transport is transport:
