@@ -3,13 +3,39 @@
 A faithful reimplementation of TornadIO2: applications subclass
 :class:`SocketConnection`, route it with :class:`TornadioRouter` and serve it
 with Tornado (or :class:`SocketServer`).
+
+The names below are loaded on first use, so that the sans-IO modules
+(``tornadio2.proto``, ``tornadio2.session`` ...) can be imported without Tornado.
 """
 
-from tornadio2.conn import SocketConnection, event
-from tornadio2.router import TornadioRouter
-from tornadio2.server import SocketServer
-from tornadio2 import gen, proto  # noqa: F401  (public submodules)
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 __all__ = ["SocketConnection", "event", "TornadioRouter", "SocketServer", "__version__"]
+
+_EXPORTS = {
+    "SocketConnection": "tornadio2.conn",
+    "event": "tornadio2.conn",
+    "TornadioRouter": "tornadio2.router",
+    "SocketServer": "tornadio2.server",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from tornadio2.conn import SocketConnection, event
+    from tornadio2.router import TornadioRouter
+    from tornadio2.server import SocketServer
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError("module 'tornadio2' has no attribute %r" % name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(list(globals()) + list(_EXPORTS))
