@@ -28,7 +28,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from tornadio2.server import SocketServer
 
 
+#: Submodules that ``tornadio2.<name>`` reaches without an explicit import.
+_SUBMODULES = ("proto", "gen", "stats", "session", "conn", "router", "server")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module("tornadio2." + name)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError("module 'tornadio2' has no attribute %r" % name)

@@ -321,10 +321,12 @@ def error(
 
 
 def _error_index(value: Union[int, str, None], table: Tuple[str, ...]) -> str:
+    # The client knows reasons and advice only by index; a word it has no
+    # index for would reach it as '' anyway, so it is written as ''.
     if value is None or value == "":
         return ""
     if isinstance(value, int):
         return str(value)
     if value.isdigit():
         return value
-    return str(table.index(value))
+    return str(table.index(value)) if value in table else ""
