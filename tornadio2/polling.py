@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
 from tornado.iostream import StreamClosedError
+from tornado.web import stream_request_body
 
 from tornadio2.preflight import PreflightHandler, to_utf8
 from tornadio2.proto import encode_frames, json_dumps, json_load
@@ -42,6 +43,7 @@ def js_string(text: str) -> str:
 logger = logging.getLogger("tornadio2.polling")
 
 
+@stream_request_body
 class TornadioPollingHandlerBase(PreflightHandler):
     """A long-polling GET that receives packets, a POST that delivers them.
 
@@ -56,6 +58,16 @@ class TornadioPollingHandlerBase(PreflightHandler):
         super().initialize(server)
         self.session: Optional[Session] = None
         self._answered: Optional["Future[None]"] = None
+        self.body = bytearray()
+
+    def prepare(self) -> None:
+        # The body is streamed so that its limit applies before it is read
+        # into memory; it is decoded once, whole, so no character is split.
+        self.request.connection.set_max_body_size(self.server.settings["max_message_size"])
+        super().prepare()
+
+    def data_received(self, chunk: bytes) -> None:
+        self.body += chunk
 
     async def get(self, session_id: str) -> None:
         """Hold the request until the session has packets or gives up the poll."""
@@ -77,11 +89,6 @@ class TornadioPollingHandlerBase(PreflightHandler):
 
     async def post(self, session_id: str) -> None:
         """Hand the POSTed packets to the session and answer ``1``."""
-        limit = self.server.settings["max_message_size"]
-        if len(self.request.body) > limit:
-            logger.warning("POST body of %d bytes over the %d byte limit", len(self.request.body), limit)
-            self.send_error(413, reason="Payload Too Large")
-            return
         session = self.server.session_for(session_id, self.request)
         if session is not None:
             payload = self.read_payload()
@@ -97,7 +104,7 @@ class TornadioPollingHandlerBase(PreflightHandler):
     def read_payload(self) -> Optional[str]:
         """The POST body as text, or ``None`` when it cannot be read."""
         try:
-            return self.request.body.decode("utf-8")
+            return self.body.decode("utf-8")
         except UnicodeDecodeError:
             logger.warning("POST body of %s is not UTF-8", self.request.path)
             return None
@@ -164,7 +171,7 @@ class TornadioJSONPHandler(TornadioPollingHandlerBase):
     def read_payload(self) -> Optional[str]:
         """The ``d`` form field, a JSON string holding the payload."""
         try:
-            form = parse_qs(self.request.body.decode("ascii"), keep_blank_values=True)
+            form = parse_qs(self.body.decode("ascii"), keep_blank_values=True)
             payload = json_load(form["d"][0])
         except (UnicodeDecodeError, KeyError, ValueError):
             logger.warning("jsonp POST to %s has no readable d field", self.request.path)

@@ -155,6 +155,8 @@ class PreflightHandler(web.RequestHandler):
         """Errors are short plain text, like the native server's."""
         error = kwargs.get("exc_info", (None, None))[1]
         message = getattr(error, "log_message", None) or self._reason
+        if self.origin_ok():
+            self.set_cors_headers()  # so that a cross-site client can read the error
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.finish(message)
 

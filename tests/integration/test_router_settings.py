@@ -1,0 +1,108 @@
+"""``TornadioRouter`` settings as seen through ``router.settings`` and on the wire."""
+
+import pytest
+import tornado.web
+
+try:
+    from .wire import WireClient, read_response_text
+except ImportError:
+    from wire import WireClient, read_response_text
+
+DEFAULTS = {
+    "enabled_protocols": ["websocket", "flashsocket", "xhr-polling", "jsonp-polling", "htmlfile"],
+    "heartbeat_interval": 12,
+    "client_timeout": 5,
+    "xhr_polling_timeout": 20,
+    "session_expiry": 30,
+    "session_check_interval": 15,
+    "websocket_check": False,
+    "global_heartbeats": True,
+    "verify_remote_ip": True,
+    "allowed_origins": "*",
+    "max_message_size": 10 * 1024 * 1024,
+    "max_queue_length": 10000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_setting_defaults_are_visible(router, name):
+    value = router.settings[name]
+    if isinstance(value, tuple):
+        value = list(value)
+    assert value == DEFAULTS[name]
+
+
+@pytest.mark.settings(xhr_polling_timeout=2, heartbeat_interval=3)
+def test_user_settings_override_only_given_keys(router):
+    assert router.settings["xhr_polling_timeout"] == 2
+    assert router.settings["heartbeat_interval"] == 3
+    assert router.settings["client_timeout"] == 5
+    assert router.settings["session_expiry"] == 30
+
+
+@pytest.mark.settings(enabled_protocols=["websocket"])
+@pytest.mark.gen_test
+async def test_disabled_protocols_are_not_announced(wire):
+    response = await wire.handshake()
+    assert read_response_text(response).split(":")[1:] == ["17", "25", "websocket"]
+
+
+@pytest.mark.settings(enabled_protocols=["websocket", "htmlfile"])
+@pytest.mark.gen_test
+async def test_announced_transports_keep_configured_order(wire):
+    response = await wire.handshake()
+    assert read_response_text(response).split(":")[3] == "websocket,htmlfile"
+
+
+@pytest.mark.settings(enabled_protocols=["websocket"])
+@pytest.mark.parametrize("transport", ["xhr-polling", "jsonp-polling", "htmlfile"])
+@pytest.mark.gen_test
+async def test_disabled_polling_transports_are_not_routed(wire, transport):
+    """Native closes the TCP connection without an HTTP answer (NATIVE.md §2);
+    we expect the route to be absent: ``404``, for GET and POST alike."""
+    sid = await wire.new_sid()
+    get = await wire.fetch("1/%s/%s?t=1" % (transport, sid))
+    assert get.code == 404
+    post = await wire.fetch("1/%s/%s?t=1" % (transport, sid), method="POST", body="3:::x")
+    assert post.code == 404
+
+
+@pytest.mark.namespace("realtime")
+@pytest.mark.gen_test
+async def test_custom_namespace_moves_every_url(base_url, http_client):
+    wire = WireClient(base_url, http_client, namespace="realtime")
+    session = await wire.xhr()
+    await session.send("3:::here")
+    assert await session.get_text() == "3:::here"
+    default = WireClient(base_url, http_client)
+    assert (await default.handshake()).code == 404
+
+
+class _Hello(tornado.web.RequestHandler):
+    def get(self):
+        self.write("hello")
+
+
+def test_apply_routes_keeps_own_handlers_and_adds_socket_io(router):
+    routes = router.apply_routes([(r"/hello", _Hello)])
+    patterns = [r[0] if isinstance(r, (tuple, list)) else r.regex.pattern for r in routes]
+    assert patterns[0] == "/hello"
+    assert len(routes) == len(list(router.urls)) + 1
+
+
+@pytest.mark.gen_test
+async def test_session_cannot_be_used_from_another_address(wire):
+    """``verify_remote_ip`` (default on): a poll from another address (127.0.0.2,
+    also loopback) is treated as an unknown session and does not disturb the owner."""
+    session = await wire.xhr(connect=False)
+    other = await wire.fetch("1/xhr-polling/%s?t=1" % session.sid, source_ip="127.0.0.2")
+    assert (other.code, read_response_text(other)) == (200, "7:::1+0")
+    assert await session.get_text() == "1::"
+
+
+@pytest.mark.settings(verify_remote_ip=False)
+@pytest.mark.gen_test
+async def test_session_may_move_address_without_verify_remote_ip(wire):
+    session = await wire.xhr(connect=False)
+    other = await wire.fetch("1/xhr-polling/%s?t=1" % session.sid, source_ip="127.0.0.2")
+    assert (other.code, read_response_text(other)) == (200, "1::")
