@@ -87,9 +87,10 @@ class FrameParser:
             kind = self._buffer[0]
             if kind == 0x00:
                 end = self._buffer.find(b"\xff", 1)
+                size = (end if end >= 0 else len(self._buffer)) - 1
+                if size > self.max_size:
+                    raise ProtocolError("hixie-76 message over %d bytes" % self.max_size)
                 if end < 0:
-                    if len(self._buffer) > self.max_size + 1:
-                        raise ProtocolError("hixie-76 message over %d bytes" % self.max_size)
                     break
                 raw = bytes(self._buffer[1:end])
                 del self._buffer[:end + 1]

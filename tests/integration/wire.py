@@ -10,7 +10,8 @@ here by hand with lengths in UTF-16 code units, as JavaScript's
 """
 
 import asyncio
-from typing import Dict, List, Optional, Sequence, Union
+import socket
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, websocket_connect
@@ -25,6 +26,9 @@ __all__ = [
     "read_message",
     "read_response_text",
     "read_until_closed",
+    "unused_port",
+    "RawHttpResponse",
+    "raw_request",
 ]
 
 SEP = "\ufffd"
@@ -282,3 +286,93 @@ class XhrSession:
         response = await self.post(body)
         assert response.code == 200, (response.code, response.body)
         assert response.body == b"1", response.body
+
+
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for servers that bind themselves)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RawHttpResponse:
+    """The head of an HTTP/1.1 response read off a raw socket, and its body chunk by chunk.
+
+    Chunk boundaries are the server's own (``Transfer-Encoding: chunked``), so a
+    test can check what each flush wrote.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 status: int, headers: List[Tuple[str, str]]) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.status = status
+        self.header_list = headers
+        self.headers = {name.lower(): value for name, value in headers}
+        self.ended = False
+
+    @property
+    def chunked(self) -> bool:
+        return self.headers.get("transfer-encoding", "").lower() == "chunked"
+
+    async def read_chunk(self, timeout: float = 5.0) -> Optional[bytes]:
+        """The next chunk's data; ``None`` after the last (zero-length) chunk."""
+        assert self.chunked, self.headers
+
+        async def read() -> Optional[bytes]:
+            size_line = await self.reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            data = await self.reader.readexactly(size)
+            assert await self.reader.readexactly(2) == b"\r\n"
+            if size == 0:
+                self.ended = True
+                return None
+            return data
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def read_body(self, timeout: float = 5.0) -> bytes:
+        """The rest of the body: every chunk until the last, or ``Content-Length`` bytes."""
+        if self.chunked:
+            parts = []
+            while True:
+                chunk = await self.read_chunk(timeout)
+                if chunk is None:
+                    return b"".join(parts)
+                parts.append(chunk)
+        length = int(self.headers.get("content-length", "0"))
+        return await asyncio.wait_for(self.reader.readexactly(length), timeout)
+
+    def close(self) -> None:
+        """Drop the TCP connection (a client that goes away mid-stream)."""
+        self.writer.close()
+
+    async def aclose(self) -> None:
+        """Drop the TCP connection and wait until the socket is really closed."""
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
+
+
+async def raw_request(port: int, method: str, path: str,
+                      headers: Optional[Dict[str, str]] = None, body: bytes = b"",
+                      timeout: float = 5.0) -> RawHttpResponse:
+    """Send one HTTP/1.1 request to ``127.0.0.1:port`` and read the response head."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    hdrs = {"Host": "127.0.0.1:%d" % port, **(headers or {})}
+    if body or method == "POST":
+        hdrs["Content-Length"] = str(len(body))
+    head = "%s %s HTTP/1.1\r\n" % (method, path)
+    head += "".join("%s: %s\r\n" % item for item in hdrs.items()) + "\r\n"
+    writer.write(head.encode("latin-1") + body)
+    raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    lines = raw.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers_out = []
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers_out.append((name.strip(), value.strip()))
+    return RawHttpResponse(reader, writer, status, headers_out)
