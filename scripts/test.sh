@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run the whole test suite (unit, integration, e2e) with pytest.
+# Sets up .venv and node_modules first if needed; arguments go to pytest:
+#   scripts/test.sh tests/unit -x
+# With CI=true, end-to-end tests must not skip, so Node.js is required and
+# Chromium is installed (Debian's package) when missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ "${CI:-}" = true ]; then
+    TORNADIO2_REQUIRE_NODE=1
+    if ! command -v chromium >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || { echo "error: CI needs chromium on PATH" >&2; exit 1; }
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        echo "==> installing chromium for the browser tests" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+fi
+
+# shellcheck source=bootstrap.sh
+. "$ROOT/scripts/bootstrap.sh"
+
+status=0
+"$VENV_PYTHON" -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "error: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$status"
