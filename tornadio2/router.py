@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
 
     from tornadio2.conn import SocketConnection
 
-__all__ = ["TornadioRouter", "HandshakeHandler", "DEFAULT_SETTINGS", "PROTOCOLS"]
+__all__ = ["TornadioRouter", "HandshakeHandler", "StatsHandler", "DEFAULT_SETTINGS", "PROTOCOLS"]
 
 logger = logging.getLogger("tornadio2.router")
 
@@ -284,3 +284,20 @@ class VersionHandler(PreflightHandler):
             raise web.HTTPError(404)
 
     post = get
+
+
+class StatsHandler(web.RequestHandler):
+    """Serves a router's ``stats.dump()`` as JSON, for monitoring.
+
+    Mount it yourself, where only your monitoring can reach it::
+
+        (r"/stats", StatsHandler, {"router": router})
+    """
+
+    def initialize(self, router: TornadioRouter) -> None:  # type: ignore[override]
+        self.router = router
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(proto.json_dumps(self.router.stats.dump()))
