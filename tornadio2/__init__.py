@@ -13,17 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["SocketConnection", "event", "TornadioRouter", "SocketServer", "__version__"]
+__all__ = ["SocketConnection", "event", "broadcast", "TornadioRouter", "SocketServer",
+           "__version__"]
 
 _EXPORTS = {
     "SocketConnection": "tornadio2.conn",
     "event": "tornadio2.conn",
+    "broadcast": "tornadio2.conn",
     "TornadioRouter": "tornadio2.router",
     "SocketServer": "tornadio2.server",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from tornadio2.conn import SocketConnection, event
+    from tornadio2.conn import SocketConnection, broadcast, event
     from tornadio2.router import TornadioRouter
     from tornadio2.server import SocketServer
 

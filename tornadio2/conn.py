@@ -9,7 +9,8 @@ session's small public surface and must not import Tornado.
 import itertools
 import logging
 from typing import (
-    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type,
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Optional, Tuple,
+    Type,
     TypeVar, Union, overload,
 )
 
@@ -18,7 +19,7 @@ from tornadio2 import proto
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornadio2.session import ConnectionInfo, Session
 
-__all__ = ["SocketConnection", "event", "AckCallback"]
+__all__ = ["SocketConnection", "event", "broadcast", "AckCallback"]
 
 logger = logging.getLogger("tornadio2.conn")
 
@@ -51,6 +52,27 @@ def event(name_or_func: Union[str, Callable[..., Any], None] = None) -> Any:
         return func
 
     return decorate
+
+
+def broadcast(connections: Iterable["SocketConnection"], name: str,
+              *args: Any, **kwargs: Any) -> int:
+    """Emit the event ``name`` to every connection, encoding it once per endpoint.
+
+    Equivalent to calling ``conn.emit(name, *args, **kwargs)`` on each, but
+    the JSON is built once instead of once per recipient. Closed connections
+    are skipped. Returns how many connections it was sent to.
+    """
+    packets: Dict[Optional[str], str] = {}
+    sent = 0
+    for conn in connections:
+        if conn.is_closed:
+            continue
+        packet = packets.get(conn.endpoint)
+        if packet is None:
+            packet = packets[conn.endpoint] = proto.event(conn.endpoint, name, None, *args, **kwargs)
+        conn._send(packet)
+        sent += 1
+    return sent
 
 
 class _AckRegistry:

@@ -92,3 +92,19 @@ def test_send_of_object_is_a_json_message(make_session, transport):
     session.conn.send({"x": 1})
     session.conn.send("text", force_json=True)
     assert transport.packets[-2:] == ['4:::{"x":1}', '4:::"text"']
+
+
+def test_broadcast_encodes_once_and_reaches_every_open_connection(make_session):
+    from tests.fakes import FakeTransport
+    from tornadio2 import broadcast
+
+    sessions = [make_session() for _ in range(3)]
+    transports = [FakeTransport() for _ in sessions]
+    for session, transport in zip(sessions, transports):
+        session.attach(transport)
+    sessions[1].close(send_disconnect=False)
+    sent = broadcast([s.conn for s in sessions], "news", "hi", 1)
+    assert sent == 2
+    assert transports[0].packets[-1] == '5:::{"name":"news","args":["hi",1]}'
+    assert transports[2].packets[-1] == '5:::{"name":"news","args":["hi",1]}'
+    assert '5:::{"name":"news","args":["hi",1]}' not in transports[1].packets
