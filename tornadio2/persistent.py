@@ -41,7 +41,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
     def check_origin(self, origin: str) -> bool:
         """Apply the router's origin policy to the upgrade (0.9 pages are often cross-site)."""
-        allowed = self.server.origin_allowed(origin, self.request.host)
+        allowed = self.server.origin_allowed(origin, self.request)
         if not allowed:
             logger.warning("refused websocket origin %r", origin)
         return bool(allowed)

@@ -57,12 +57,14 @@ def _entry_matches(entry: str, scheme: str, host: str, port: int) -> bool:
 
 
 def origin_allowed(origin: Optional[str], allowed: Union[str, Iterable[str]],
-                   request_host: Optional[str] = None) -> bool:
+                   server_origin: Optional[str] = None) -> bool:
     """Whether a request carrying ``Origin: origin`` may use the server.
 
     Requests without an Origin (non-browser clients, same-origin requests of
-    old browsers) and same-origin requests are always allowed; ``'*'`` allows
-    every origin, as the native server and TornadIO2 do by default.
+    old browsers) and same-origin requests (host and port equal to those of
+    ``server_origin``, ``scheme://host[:port]`` of the request) are always
+    allowed; ``'*'`` allows every origin, as the native server and TornadIO2
+    do by default.
     """
     if not origin:
         return True
@@ -72,7 +74,8 @@ def origin_allowed(origin: Optional[str], allowed: Union[str, Iterable[str]],
     if parts is None:
         return False
     scheme, host, port = parts
-    if request_host and request_host.lower() in (host, "%s:%d" % (host, port)):
+    own = _origin_parts(server_origin) if server_origin else None
+    if own is not None and own[1:] == (host, port):
         return True
     entries = [allowed] if isinstance(allowed, str) else allowed
     return any(_entry_matches(entry, scheme, host, port) for entry in entries)
@@ -125,7 +128,7 @@ class PreflightHandler(web.RequestHandler):
 
     def origin_ok(self) -> bool:
         """Whether this request's Origin passes the router's policy."""
-        return self.server.origin_allowed(self.request.headers.get("Origin"), self.request.host)
+        return self.server.origin_allowed(self.request.headers.get("Origin"), self.request)
 
     def set_cors_headers(self) -> None:
         """Echo an allowed Origin with credentials, as the native server does."""

@@ -204,9 +204,11 @@ class TornadioRouter:
         if session is not None:
             session.close()
 
-    def origin_allowed(self, origin: Optional[str], host: Optional[str] = None) -> bool:
-        """Whether the origin policy lets a request with ``Origin: origin`` in."""
-        return origin_allowed(origin, self.settings["allowed_origins"], host)
+    def origin_allowed(self, origin: Optional[str],
+                       request: Optional["HTTPServerRequest"] = None) -> bool:
+        """Whether the origin policy lets ``request``, carrying ``Origin: origin``, in."""
+        own = "%s://%s" % (request.protocol, request.host) if request is not None else None
+        return origin_allowed(origin, self.settings["allowed_origins"], own)
 
 
 class HandshakeHandler(PreflightHandler):

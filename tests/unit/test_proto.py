@@ -441,3 +441,4 @@ def test_package_reaches_proto_and_gen_without_explicit_import():
 
     assert tornadio2.proto.noop() == "8::"
     assert callable(tornadio2.gen.sync_engine)
+
