@@ -9,19 +9,16 @@ The page loads the stock Socket.IO 0.9 browser client straight from the npm
 package in ``node_modules`` (``npm install --ignore-scripts`` at the root).
 """
 
-import argparse
-import asyncio
 import itertools
-import logging
-import os
+import sys
 from pathlib import Path
 
 import tornado.web
 
-from tornadio2 import SocketConnection, TornadioRouter
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for _common
+import _common  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-CLIENT_DIR = HERE.parent.parent / "node_modules" / "socket.io-client" / "dist"
+from tornadio2 import SocketConnection, TornadioRouter  # noqa: E402
 
 guest_numbers = itertools.count(1)
 participants = set()  # every open ChatConnection
@@ -48,39 +45,18 @@ class ChatConnection(SocketConnection):
             participant.send(text)
 
 
-class IndexHandler(tornado.web.RequestHandler):
-    def get(self):
-        self.render("index.html")
-
-
 def make_app():
     router = TornadioRouter(ChatConnection)
-    return tornado.web.Application(
-        router.apply_routes([
-            (r"/", IndexHandler),
-            (r"/(socket\.io\.js)", tornado.web.StaticFileHandler, {"path": str(CLIENT_DIR)}),
-        ]),
-        template_path=str(HERE),
-    )
+    return tornado.web.Application(router.apply_routes(
+        [_common.page_route(__file__)] + _common.client_routes()))
 
 
 async def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CHAT_PORT", 8001)))
-    parser.add_argument("--address", default=os.environ.get("CHAT_ADDRESS", "127.0.0.1"))
-    args = parser.parse_args()
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not (CLIENT_DIR / "socket.io.js").is_file():
-        logging.warning("%s is missing: run `npm install --ignore-scripts` in the project root", CLIENT_DIR)
-
+    args = _common.parse_args("chat", 8001, __doc__)
     make_app().listen(args.port, args.address)
-    logging.info("chat running on http://%s:%d/ (Ctrl+C to stop)", args.address, args.port)
-    await asyncio.Event().wait()  # serve until interrupted
+    _common.announce(args.port, args.address)
+    await _common.serve_forever()
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+    _common.run(main)
