@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create or update the development environment at the project root:
-#   .venv/         Python virtualenv with tornadio2 installed editable, plus test extras
+#   .venv/         Python virtualenv with tornadio2 installed editable, plus the test and
+#                  docs extras (the test suite builds the documentation)
 #   node_modules/  socket.io-client 0.9.16 (browser build for examples, Node client for e2e tests)
 # Idempotent and silent when nothing changed. Sourced by chat.sh and test.sh, which then use
 # $VENV_PYTHON; it can also be run on its own.
@@ -48,12 +49,12 @@ _ensure_python_packages() {
     # The root path is part of the fingerprint: an editable install points at it.
     want="$(_fingerprint "$ROOT" "$ROOT/setup.py")"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-        && "$VENV_PYTHON" -c 'import tornadio2, pytest, pytest_tornado' 2>/dev/null; then
+        && "$VENV_PYTHON" -c 'import tornadio2, pytest, pytest_tornado, sphinx' 2>/dev/null; then
         return
     fi
-    _say "installing tornadio2 (editable) with test extras into .venv"
+    _say "installing tornadio2 (editable) with the test and docs extras into .venv"
     "$VENV_PYTHON" -m pip install --quiet --disable-pip-version-check --use-pep517 \
-        --editable "$ROOT[test]"
+        --editable "$ROOT[test,docs]"
     printf '%s\n' "$want" >"$stamp"
 }
 

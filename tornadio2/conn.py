@@ -89,11 +89,6 @@ class _AckRegistry:
         self._pending[ack_id] = (message, callback)
         return ack_id
 
-    def next_id(self) -> int:
-        return next(self._ids)
-
-    def put(self, ack_id: int, message: Any, callback: AckCallback) -> None:
-        self._pending[ack_id] = (message, callback)
 
     def pop(self, ack_id: int) -> Optional[Tuple[Any, AckCallback]]:
         return self._pending.pop(ack_id, None)
@@ -172,7 +167,8 @@ class SocketConnection:
         """Send a text message, or JSON for anything that is not a string.
 
         With ``callback`` the client is asked to acknowledge, and
-        ``callback(message, ack_args)`` runs when it does.
+        ``callback(message, ack_args)`` runs when it does. With
+        ``force_json`` a string is sent as already encoded JSON.
         """
         message_id = self._acks.add(message, callback) if callback else None
         self._send(proto.message(self.endpoint, message, message_id, force_json))
@@ -184,13 +180,11 @@ class SocketConnection:
     def emit_ack(self, callback: AckCallback, name: str, *args: Any, **kwargs: Any) -> None:
         """Send an event the client must acknowledge.
 
-        ``callback(packet, ack_args)`` runs with the arguments the client's
-        handler passed to its acknowledgement function.
+        ``callback((name, args, kwargs), ack_args)`` runs with the arguments
+        the client's handler passed to its acknowledgement function.
         """
-        message_id = self._acks.next_id()
-        packet = proto.event(self.endpoint, name, message_id, *args, **kwargs)
-        self._acks.put(message_id, packet, callback)
-        self._send(packet)
+        message_id = self._acks.add((name, args, kwargs), callback)
+        self._send(proto.event(self.endpoint, name, message_id, *args, **kwargs))
 
     def close(self) -> None:
         """Disconnect this connection (the whole session for the main one)."""

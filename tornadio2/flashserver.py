@@ -18,7 +18,9 @@ __all__ = ["FlashPolicyServer", "POLICY_REQUEST", "DEFAULT_POLICY"]
 
 logger = logging.getLogger("tornadio2.flashserver")
 
+#: The request Flash sends before it opens a socket, NUL included.
 POLICY_REQUEST = b"<policy-file-request/>\0"
+#: The policy served without a policy file: any domain may connect to any port.
 DEFAULT_POLICY = (
     b'<?xml version="1.0"?><!DOCTYPE cross-domain-policy SYSTEM '
     b'"http://www.macromedia.com/xml/dtds/cross-domain-policy.dtd">'

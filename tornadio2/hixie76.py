@@ -17,6 +17,7 @@ from tornadio2.exceptions import ProtocolError
 __all__ = ["is_hixie76_request", "challenge_response", "handshake_response",
            "encode_frame", "CLOSE_FRAME", "FrameParser"]
 
+#: The frame that closes a hixie-76 connection.
 CLOSE_FRAME = b"\xff\x00"
 KEY3_LENGTH = 8
 

@@ -79,7 +79,9 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             self._counted = False
             self.server.stats.connection_closed()
         session, self.session = self.session, None
-        if session is not None:
+        # A socket still being probed (websocket_check) was never attached: its
+        # session may live on over another transport.
+        if session is not None and session.transport is self:
             session.detach(self)
             session.close(send_disconnect=False)
 

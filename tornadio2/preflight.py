@@ -119,6 +119,9 @@ class PreflightHandler(web.RequestHandler):
         self._uncount()
 
     def on_connection_close(self) -> None:
+        # Tornado's version fails a streamed body still being read; without it
+        # the request would wait for that body forever.
+        super().on_connection_close()
         self._uncount()
 
     def _uncount(self) -> None:

@@ -27,15 +27,19 @@ __all__ = [
     "disconnect", "connect", "heartbeat", "message", "event", "ack", "error", "noop",
 ]
 
+#: A packet type: the number in the first field of a packet on the wire.
 DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = range(9)
+#: Packet type names, indexed by type number (for logs).
 PACKET_NAMES = (
     "disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop",
 )
 
+#: Starts every frame of a polling payload that carries several packets.
 FRAME_SEPARATOR = "\ufffd"
 
 #: Error packets carry indexes into these tables, never the words themselves.
 REASONS = ("transport not supported", "client not handshaken", "unauthorized")
+#: The advice an error packet can carry, by index (0: the client should reconnect).
 ADVICE = ("reconnect",)
 
 #: Longest length prefix accepted in a framed payload (10 digits is > 1 GB).
@@ -255,12 +259,15 @@ def message(
 ) -> str:
     """A text message (type 3) for a string, else a JSON message (type 4).
 
-    A ``message_id`` asks the client for its automatic acknowledgement.
+    With ``force_json`` a string is sent as a JSON message as it is: use it
+    for text that is JSON already. A ``message_id`` asks the client for its
+    automatic acknowledgement.
     """
     if isinstance(msg, bytes):
         msg = msg.decode("utf-8")
-    if isinstance(msg, str) and not force_json:
-        ptype, data = MESSAGE, msg
+    if isinstance(msg, str):
+        # With force_json a string is taken as JSON text already (TornadIO2's rule).
+        ptype, data = (JSON if force_json else MESSAGE), msg
     else:
         ptype, data = JSON, json_dumps(msg)
     return encode_packet(

@@ -40,6 +40,7 @@ PROTOCOLS: Dict[str, Type[Any]] = {
     "htmlfile": TornadioHtmlFileHandler,
 }
 
+#: Every setting a router knows, with its default (see the settings guide).
 DEFAULT_SETTINGS: Dict[str, Any] = {
     # Transports offered in the handshake and routed.
     "enabled_protocols": ["websocket", "flashsocket", "xhr-polling", "jsonp-polling", "htmlfile"],

@@ -19,6 +19,7 @@ __all__ = ["SocketServer", "DEFAULT_PORT"]
 
 logger = logging.getLogger("tornadio2.server")
 
+#: The port SocketServer listens on when the application has no ``socket_io_port`` setting.
 DEFAULT_PORT = 8001
 
 

@@ -38,23 +38,26 @@ logger = logging.getLogger("tornadio2.session")
 class SessionState(enum.Enum):
     """Where a session stands in its life."""
 
-    CONNECTING = "connecting"  # handshaken, no transport has attached yet
-    OPEN = "open"
-    CLOSED = "closed"
+    CONNECTING = "connecting"  #: Handshaken; no transport has attached yet.
+    OPEN = "open"  #: A transport has attached; packets flow.
+    CLOSED = "closed"  #: Ended; the session only delivers its last packets, if any.
 
 
 class TimerHandle(Protocol):
     """A pending call that can be cancelled."""
 
-    def cancel(self) -> None: ...
+    def cancel(self) -> None:
+        """Forget the call; harmless if it already ran."""
 
 
 class Scheduler(Protocol):
     """The clock sessions use; :mod:`tornadio2.periodic` provides the real one."""
 
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """The current time in seconds, on a monotonic clock."""
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
+        """Run ``callback`` once, ``delay`` seconds from now; the handle cancels it."""
 
 
 class Transport(Protocol):
@@ -67,9 +70,11 @@ class Transport(Protocol):
     name: str
     oneshot: bool
 
-    def send_messages(self, packets: List[str]) -> None: ...
+    def send_messages(self, packets: List[str]) -> None:
+        """Deliver encoded packets to the client, in order."""
 
-    def session_closed(self) -> None: ...
+    def session_closed(self) -> None:
+        """The session has ended: finish the response or close the socket."""
 
 
 #: The answer to a transport that names no live session: "client not

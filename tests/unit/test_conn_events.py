@@ -90,8 +90,8 @@ def test_send_of_object_is_a_json_message(make_session, transport):
     session = make_session()
     session.attach(transport)
     session.conn.send({"x": 1})
-    session.conn.send("text", force_json=True)
-    assert transport.packets[-2:] == ['4:::{"x":1}', '4:::"text"']
+    session.conn.send('["already", "json"]', force_json=True)
+    assert transport.packets[-2:] == ['4:::{"x":1}', '4:::["already", "json"]']
 
 
 def test_broadcast_encodes_once_and_reaches_every_open_connection(make_session):

@@ -344,7 +344,7 @@ def test_json_load_reads_json_and_raises_value_error_otherwise():
     ((None, {"a": 1}, 2), {}, '4:2::{"a":1}'),
     ((None, 5), {}, "4:::5"),
     ((None, None), {}, "4:::null"),
-    ((None, "hello"), {"force_json": True}, '4:::"hello"'),
+    ((None, '{"a":1}'), {"force_json": True}, '4:::{"a":1}'),
 ])
 def test_message_builder(args, kwargs, expected):
     assert proto.message(*args, **kwargs) == expected

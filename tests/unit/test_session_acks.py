@@ -70,7 +70,7 @@ def test_emit_ack_writes_plus_and_gets_client_args(make_session, transport):
     session.conn.emit_ack(lambda msg, data: seen.append((msg, data)), "ask", "sure?")
     assert transport.packets[-1] == '5:1+::{"name":"ask","args":["sure?"]}'
     session.receive_frames('6:::1+["yes",2]')
-    assert seen == [('5:1+::{"name":"ask","args":["sure?"]}', ["yes", 2])]
+    assert seen == [(("ask", ("sure?",), {}), ["yes", 2])]
 
 
 def test_ack_ids_are_per_endpoint(make_session, transport):
