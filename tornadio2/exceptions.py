@@ -24,8 +24,17 @@ class ProtocolError(TornadioError):
 
 
 class ConnectionRejected(TornadioError):
-    """``on_open`` refused the connection (returned ``False``)."""
+    """Raise it from ``on_open`` to refuse a connection, as returning ``False`` does.
+
+    The handshake then answers ``403 handshake unauthorized``; an endpoint
+    answers ``7::/endpoint:2`` so that the client fires ``connect_failed``.
+    """
 
 
 class SessionClosedError(TornadioError):
-    """An operation needed an open session, but the session is closed."""
+    """An operation needed an open session, but the session is closed.
+
+    tornadio2 itself does not raise it (sending on a closed connection is a
+    logged no-op, as in TornadIO2); it is there for applications that want to
+    signal the condition in their own code.
+    """

@@ -20,7 +20,7 @@ from typing import (
 from urllib.parse import parse_qs
 
 from tornadio2 import proto
-from tornadio2.exceptions import ProtocolError
+from tornadio2.exceptions import ConnectionRejected, ProtocolError
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornadio2.conn import SocketConnection
@@ -173,9 +173,12 @@ class Session:
         Exceptions from ``on_open`` propagate: the handshake turns them into
         its HTTP answer.
         """
-        accepted = self.conn.on_open(self.info)
-        if inspect.isawaitable(accepted):
-            accepted = await accepted
+        try:
+            accepted = self.conn.on_open(self.info)
+            if inspect.isawaitable(accepted):
+                accepted = await accepted
+        except ConnectionRejected:
+            accepted = False
         if accepted is False:
             self.state = SessionState.CLOSED
             self.conn._mark_closed()
@@ -504,6 +507,10 @@ class Session:
         """
         try:
             result = func(*args)
+        except ConnectionRejected:
+            if then is not None:
+                then(False)  # an endpoint's on_open refused
+            return
         except Exception:
             logger.error("error in %s.%s; closing session %s", type(conn).__name__,
                          getattr(func, "__name__", func), self.sid, exc_info=True)
@@ -520,7 +527,9 @@ class Session:
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None:
+        if isinstance(error, ConnectionRejected) and then is not None:
+            then(False)  # an endpoint's async on_open refused
+        elif error is not None:
             logger.error("error in %s.%s; closing session %s", type(conn).__name__,
                          getattr(func, "__name__", func), self.sid, exc_info=error)
             self.close()

@@ -135,3 +135,32 @@ def test_packets_wait_while_async_endpoint_open_runs():
 
     packets = asyncio.run(scenario())
     assert packets == ["1::", "1::/slow", "3::/slow:ready", "3::/slow:got early"]
+
+
+def test_endpoint_on_open_raising_connection_rejected_is_refused(make_session, transport):
+    from tornadio2.exceptions import ConnectionRejected
+
+    class Raising(RecordingConnection):
+        def on_open(self, info):
+            raise ConnectionRejected()
+
+    class Root(RecordingConnection):
+        __endpoints__ = {"/vip": Raising}
+
+    session = make_session(Root)
+    session.attach(transport)
+    session.receive_frames("1::/vip")
+    assert transport.packets[-1] == "7::/vip:2"
+    assert not session.is_closed
+
+
+def test_main_on_open_raising_connection_rejected_refuses_handshake(scheduler, container, info):
+    from tornadio2.exceptions import ConnectionRejected
+    from tornadio2.session import Session, SessionConfig
+
+    class Raising(RecordingConnection):
+        def on_open(self, info):
+            raise ConnectionRejected()
+
+    session = Session("sid", Raising, info, SessionConfig(), scheduler, None, container)
+    assert asyncio.run(session.open()) is False
