@@ -12,6 +12,7 @@ from typing import Any, List, Optional
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 from tornado.web import stream_request_body
 
@@ -63,7 +64,9 @@ class TornadioPollingHandlerBase(PreflightHandler):
     def prepare(self) -> None:
         # The body is streamed so that its limit applies before it is read
         # into memory; it is decoded once, whole, so no character is split.
-        self.request.connection.set_max_body_size(self.server.settings["max_message_size"])
+        connection = self.request.connection
+        if isinstance(connection, HTTP1Connection):
+            connection.set_max_body_size(self.server.settings["max_message_size"])
         super().prepare()
 
     def data_received(self, chunk: bytes) -> None:

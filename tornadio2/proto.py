@@ -12,7 +12,7 @@ signatures TornadIO2 applications call.
 
 import re
 import sys
-from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import simplejson
 
@@ -289,7 +289,7 @@ def event(
     """
     if args and kwargs:
         raise ValueError("an event takes positional or keyword arguments, not both")
-    payload = {"name": name}
+    payload: Dict[str, Any] = {"name": name}
     if kwargs:
         payload["args"] = [kwargs]
     elif args:

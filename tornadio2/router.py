@@ -103,6 +103,8 @@ class TornadioRouter:
         self._urls = self._build_urls()
 
     def _check_settings(self) -> None:
+        for name in sorted(set(self.settings) - set(DEFAULT_SETTINGS)):
+            logger.warning("unknown setting %r (a misspelling?) is ignored", name)
         unknown = set(self.settings["enabled_protocols"]) - set(DEFAULT_SETTINGS["enabled_protocols"])
         if unknown:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
@@ -167,6 +169,15 @@ class TornadioRouter:
         self._timers = [sweep, tick]
         for timer in self._timers:
             timer.start()
+
+    def stop(self) -> None:
+        """Stop the sweep and stats timers and close every session (for shutdown and tests)."""
+        for timer in self._timers:
+            timer.stop()
+        self._timers = []
+        self._scheduler = None
+        for session in self.sessions:
+            session.close(send_disconnect=False)
 
     def expire_sessions(self) -> None:
         """Close every detached session whose expiry time has passed."""

@@ -15,7 +15,7 @@ import inspect
 import logging
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Type,
+    TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type,
 )
 from urllib.parse import parse_qs
 
@@ -437,6 +437,7 @@ class Session:
             return
         self._auto_ack(packet)
         # TornadIO2's rule: exactly one object argument becomes keyword arguments.
+        call_args: Tuple[str, List[Any], Dict[str, Any]]
         if len(args) == 1 and isinstance(args[0], dict):
             call_args = (name, [], args[0])
         else:

@@ -3,6 +3,9 @@
 import pytest
 import tornado.web
 
+from tornadio2 import TornadioRouter
+from tests.integration.conftest import EchoConnection
+
 try:
     from .wire import WireClient, read_response_text
 except ImportError:
@@ -106,3 +109,28 @@ async def test_session_may_move_address_without_verify_remote_ip(wire):
     session = await wire.xhr(connect=False)
     other = await wire.fetch("1/xhr-polling/%s?t=1" % session.sid, source_ip="127.0.0.2")
     assert (other.code, read_response_text(other)) == (200, "1::")
+
+
+def test_misspelt_setting_is_reported(caplog):
+    TornadioRouter(EchoConnection, {"heartbeat_intervall": 3})
+    assert "unknown setting 'heartbeat_intervall'" in caplog.text
+
+
+def test_router_stop_closes_sessions_and_timers():
+    import asyncio
+
+    async def scenario():
+        router = TornadioRouter(EchoConnection)
+        from tornadio2.session import ConnectionInfo, Session
+
+        session = Session(router.sessions.new_id(), EchoConnection,
+                          ConnectionInfo("127.0.0.1", {}, None), router.session_config,
+                          router.scheduler, router.stats, router.sessions)
+        await session.open()
+        router.sessions.add(session)
+        router.stop()
+        return router, session
+
+    router, session = asyncio.run(scenario())
+    assert session.is_closed
+    assert len(router.sessions) == 0
