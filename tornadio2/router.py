@@ -7,6 +7,7 @@ the expiry sweep and the stats tick. Transports ask it for sessions
 """
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Type, Union
 
 from tornado import web
@@ -67,9 +68,30 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     "max_message_size": 10 * 1024 * 1024,
     # Packets a session may hold for an absent client before it is closed.
     "max_queue_length": 10000,
+    # Folder of the 0.9 browser client (socket.io.js, socket.io.min.js, the Flash
+    # SWFs), served under /{namespace}/ as the native server does. 'auto' looks
+    # for node_modules/socket.io-client/dist in the working directory and its
+    # parents; None serves no client files.
+    "client_path": "auto",
 }
 
 _WELCOME = "Welcome to socket.io."
+_CLIENT_DIST = os.path.join("node_modules", "socket.io-client", "dist")
+
+
+def find_client_path(setting: Optional[str]) -> Optional[str]:
+    """The folder of the browser client to serve, from the ``client_path`` setting."""
+    if setting != "auto":
+        return setting
+    folder = os.path.abspath(os.getcwd())
+    while True:
+        candidate = os.path.join(folder, _CLIENT_DIST)
+        if os.path.isfile(os.path.join(candidate, "socket.io.js")):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 class TornadioRouter:
@@ -139,9 +161,21 @@ class TornadioRouter:
             urls.append(web.url(prefix + r"/1/%s/?" % name, HandshakeHandler, kwargs))
             urls.append(web.url(prefix + r"/1/%s/(?P<session_id>[^/]+)/?" % name,
                                 PROTOCOLS[name], kwargs))
+        urls.extend(self._client_urls(prefix))
         if prefix:
             urls.append(web.url(prefix + r"/?(?P<version>[^/]*)/?.*", VersionHandler, kwargs))
         return urls
+
+    def _client_urls(self, prefix: str) -> List[Any]:
+        folder = find_client_path(self.settings["client_path"])
+        if folder is None:
+            return []
+        files = {"path": folder}
+        return [
+            web.url(prefix + r"/(socket\.io(?:\.min)?\.js)", web.StaticFileHandler, files),
+            web.url(prefix + r"/static/flashsocket/(WebSocketMain(?:Insecure)?\.swf)",
+                    web.StaticFileHandler, files),
+        ]
 
     @property
     def urls(self) -> List[Any]:

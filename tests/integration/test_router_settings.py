@@ -134,3 +134,22 @@ def test_router_stop_closes_sessions_and_timers():
     router, session = asyncio.run(scenario())
     assert session.is_closed
     assert len(router.sessions) == 0
+
+
+@pytest.mark.gen_test
+async def test_browser_client_is_served_where_the_native_server_serves_it(wire):
+    from pathlib import Path
+
+    dist = Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
+    if not (dist / "socket.io.js").is_file():
+        pytest.skip("npm packages not installed")
+    response = await wire.fetch("socket.io.js")
+    assert response.code == 200
+    assert response.body == (dist / "socket.io.js").read_bytes()
+    swf = await wire.fetch("static/flashsocket/WebSocketMain.swf")
+    assert swf.body == (dist / "WebSocketMain.swf").read_bytes()
+
+
+def test_client_path_none_serves_no_client_files():
+    router = TornadioRouter(EchoConnection, {"client_path": None})
+    assert not any("socket\\.io" in spec.regex.pattern.split("/")[-1] for spec in router.urls)
