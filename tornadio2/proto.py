@@ -263,6 +263,9 @@ def message(
     for text that is JSON already. A ``message_id`` asks the client for its
     automatic acknowledgement.
     """
+    if type(msg) is str and message_id is None and not force_json:
+        # The hot path (plain text, no ACK), built without a Packet.
+        return "3::%s:%s" % (endpoint or "", msg) if msg else "3::" + (endpoint or "")
     if isinstance(msg, bytes):
         msg = msg.decode("utf-8")
     if isinstance(msg, str):

@@ -329,11 +329,14 @@ class Session:
 
         Replies produced while the payload is handled go out in one flush.
         """
-        try:
-            frames = proto.decode_frames(payload)
-        except ProtocolError as exc:
-            logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
-            return False
+        if payload[:1] != proto.FRAME_SEPARATOR:
+            frames = [payload]  # the common case: one bare packet
+        else:
+            try:
+                frames = proto.decode_frames(payload)
+            except ProtocolError as exc:
+                logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
+                return False
         if self._stats is not None:
             self._stats.packets_received(len(frames))
         self._holding += 1
@@ -426,9 +429,11 @@ class Session:
 
     def _deliver_message(self, packet: proto.Packet, message: Any) -> None:
         conn = self._target(packet)
-        if conn is not None:
+        if conn is None:
+            return
+        if packet.id:
             self._auto_ack(packet)
-            self._call_user(conn, conn.on_message, (message,), self._ack_sender(packet))
+        self._call_user(conn, conn.on_message, (message,), self._ack_sender(packet))
 
     def _on_event(self, packet: proto.Packet) -> None:
         name, args = proto.decode_event(packet.data)
@@ -517,7 +522,7 @@ class Session:
                          getattr(func, "__name__", func), self.sid, exc_info=True)
             self.close()
             return
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             future = asyncio.ensure_future(result)
             future.add_done_callback(functools.partial(self._user_done, conn, func, then))
         elif then is not None:
