@@ -7,7 +7,7 @@ It does not build or parse Socket.IO packets.
 """
 
 import logging
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Union
 from urllib.parse import urlsplit
 
 from tornado import web
@@ -27,12 +27,23 @@ logger = logging.getLogger("tornadio2.preflight")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
+_last_encoded: List[Any] = [None, b""]
+
+
 def to_utf8(text: str) -> bytes:
-    """UTF-8 bytes of ``text``; a lone surrogate becomes U+FFFD, as node writes it."""
+    """UTF-8 bytes of ``text``; a lone surrogate becomes U+FFFD, as node writes it.
+
+    The last result is kept: a broadcast hands the same string to every
+    recipient's transport, and it is encoded once.
+    """
+    if text is _last_encoded[0]:
+        return _last_encoded[1]
     try:
-        return text.encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+        data = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+    _last_encoded[0], _last_encoded[1] = text, data
+    return data
 
 
 def _origin_parts(origin: str) -> Optional[tuple]:

@@ -293,6 +293,15 @@ class Session:
         if self.state is SessionState.CLOSED:
             logger.debug("session %s closed; dropping %.80s", self.sid, packet)
             return
+        transport = self.transport
+        if (transport is not None and not transport.oneshot and not self._holding
+                and not self._queue):
+            # A socket is attached and nothing waits: straight through (the
+            # broadcast path, once per recipient).
+            if self._stats is not None:
+                self._stats.packets_sent(1)
+            transport.send_messages([packet])
+            return
         self._queue.append(packet)
         if len(self._queue) > self.config.max_queue_length:
             logger.warning("session %s: %d packets waiting for the client; closing it",
