@@ -1,0 +1,64 @@
+"""What the two Python benchmark servers share: command line, listening, shutdown, profiling.
+
+Each server binds 127.0.0.1 (port 0 picks a free one), prints one JSON line
+``{"listening": PORT}`` once it accepts connections and runs until SIGTERM or
+SIGINT. With ``--profile FILE`` the IOLoop runs under cProfile and the stats
+are written to FILE on shutdown (``python -m pstats FILE`` reads them).
+"""
+
+import argparse
+import asyncio
+import cProfile
+import json
+import logging
+import signal
+import sys
+from typing import Callable, Optional
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+__all__ = ["parse_args", "serve", "LISTEN_BACKLOG"]
+
+#: Accept queue length: idle rows open sessions a hundred at a time.
+LISTEN_BACKLOG = 1024
+
+
+def parse_args(doc: Optional[str]) -> argparse.Namespace:
+    """``--port``, ``--heartbeat`` (seconds, 0 = none) and ``--profile``."""
+    parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
+    parser.add_argument("--heartbeat", type=float, default=60,
+                        help="heartbeat interval in seconds (0: no heartbeats)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="run under cProfile and write the stats to FILE on exit")
+    return parser.parse_args()
+
+
+def serve(make_app: Callable[[], tornado.web.Application], args: argparse.Namespace) -> None:
+    """Listen on 127.0.0.1, announce the port, run until SIGTERM/SIGINT."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        sockets = tornado.netutil.bind_sockets(args.port, "127.0.0.1", backlog=LISTEN_BACKLOG)
+        server = tornado.httpserver.HTTPServer(make_app())
+        server.add_sockets(sockets)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        print(json.dumps({"listening": sockets[0].getsockname()[1]}), flush=True)
+        await stop.wait()
+        server.stop()
+
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
+    try:
+        asyncio.run(main())
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)

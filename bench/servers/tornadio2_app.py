@@ -1,0 +1,59 @@
+"""The benchmark application on tornadio2's public API.
+
+Echoes messages (``on_message`` -> ``send``), answers the ``ping`` event with
+``pong`` and turns a ``broadcast`` event into a ``bcast`` event emitted to
+every connected connection. websocket and xhr-polling, as the native app.
+
+    python bench/servers/tornadio2_app.py [--port 0] [--heartbeat 60] [--profile FILE]
+"""
+
+import os
+import sys
+from typing import Any, Set
+
+import tornado.web
+
+# The checkout's package, whatever is installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from _serve import parse_args, serve  # noqa: E402
+import tornadio2  # noqa: E402
+from tornadio2 import SocketConnection, TornadioRouter, event  # noqa: E402
+
+
+class BenchConnection(SocketConnection):
+    """Echo, ping -> pong, broadcast to everyone."""
+
+    connected: Set["BenchConnection"] = set()
+
+    def on_open(self, info: Any) -> None:
+        self.connected.add(self)
+
+    def on_message(self, message: Any) -> None:
+        self.send(message)
+
+    @event
+    def ping(self, *args: Any) -> None:
+        self.emit("pong", *args)
+
+    @event
+    def broadcast(self, *args: Any) -> None:
+        tornadio2.broadcast(self.connected, "bcast", *args)  # encoded once for all
+
+    def on_close(self) -> None:
+        self.connected.discard(self)
+
+
+def make_app(heartbeat: float) -> tornado.web.Application:
+    """The routes; ``heartbeat`` seconds between server heartbeats (0: practically none)."""
+    interval = heartbeat if heartbeat > 0 else 24 * 3600
+    router = TornadioRouter(BenchConnection, user_settings={
+        "enabled_protocols": ["websocket", "xhr-polling"],
+        "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
+    })
+    return tornado.web.Application(router.urls)
+
+
+if __name__ == "__main__":
+    arguments = parse_args(__doc__)
+    serve(lambda: make_app(arguments.heartbeat), arguments)
