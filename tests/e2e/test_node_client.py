@@ -92,6 +92,12 @@ def summarize(facts: List[Any]) -> List[Any]:
 @pytest.mark.gen_test(timeout=30)
 async def test_scenario_passes_on_native_server(run_client: Any, native_url: str,
                                                 transport: str, scenario: str) -> None:
+    if (transport, scenario) == ("xhr-polling", "server_close"):
+        # A race in the reference, not in the scenario: native 0.9.19 drops the
+        # 0:: when no poll is pending at that instant (NATIVE.md section 4), so
+        # the client only sometimes hears it. tornadio2 queues it for the next
+        # poll, and its own server_close test runs on both transports.
+        pytest.skip("native server loses 0:: between polls (NATIVE.md section 4)")
     await passing_run(run_client, native_url, transport, scenario)
 
 
