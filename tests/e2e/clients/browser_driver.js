@@ -138,7 +138,7 @@ async function runOne (context, args, run) {
   var driverError = null;
   try {
     await page.goto(args.page + '?' + query.toString(),
-                    { waitUntil: 'load', timeout: args.timeout * 1000 });
+                    { waitUntil: 'domcontentloaded', timeout: args.timeout * 1000 });
     await page.waitForFunction(function () { return window.results && window.results.done; },
                                null, { timeout: (args.timeout + 3) * 1000, polling: 50 });
   } catch (err) {

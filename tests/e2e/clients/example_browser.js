@@ -43,7 +43,9 @@ function loadPlaywright () {
 
 async function runStep (page, step, values, timeout) {
   if ('goto' in step) {
-    await page.goto(step.goto, { waitUntil: 'load', timeout: timeout });
+    // Not 'load': a jsonp-polling page keeps a <script> long poll open, which can
+    // hold the window's load event back for as long as the poll lasts.
+    await page.goto(step.goto, { waitUntil: 'domcontentloaded', timeout: timeout });
   } else if ('wait' in step) {
     await page.waitForFunction(step.wait, null, { timeout: timeout, polling: 50 });
   } else if ('fill' in step) {
