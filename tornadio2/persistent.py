@@ -91,7 +91,10 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         """Write each packet as one text frame."""
         try:
             for packet in packets:
-                self.write_message(to_utf8(packet))
+                try:
+                    self.write_message(packet)
+                except UnicodeEncodeError:  # a lone surrogate: U+FFFD, as node writes it
+                    self.write_message(to_utf8(packet))
         except websocket.WebSocketClosedError:
             logger.debug("websocket closed while sending")
 

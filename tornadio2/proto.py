@@ -45,7 +45,8 @@ ADVICE = ("reconnect",)
 #: Longest length prefix accepted in a framed payload (10 digits is > 1 GB).
 _MAX_LENGTH_DIGITS = 10
 
-_PACKET_RE = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
+#: Packet type by its digit on the wire.
+_PACKET_TYPES = {str(ptype): ptype for ptype in range(9)}
 _ACK_RE = re.compile(r"([0-9]+)(?:\+(.*))?\Z", re.DOTALL)
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
@@ -101,11 +102,21 @@ def decode_json(data: str) -> Any:
 
 def decode_packet(text: str) -> Packet:
     """Parse one packet; raises :class:`ProtocolError` when it is malformed."""
-    match = _PACKET_RE.match(text)
-    if match is None:
+    parts = text.split(":", 3)
+    count = len(parts)
+    ptype = _PACKET_TYPES.get(parts[0]) if count > 2 else None
+    if ptype is None:
         raise ProtocolError("malformed packet %r" % text[:80])
-    ptype, pid, plus, endpoint, data = match.groups()
-    return Packet(int(ptype), endpoint, data or "", pid, bool(plus) and bool(pid))
+    pid = parts[1]
+    ack_data = False
+    if pid:
+        if pid[-1] == "+":
+            pid = pid[:-1]
+            ack_data = bool(pid)
+        if pid and not (pid.isdigit() and pid.isascii()):
+            raise ProtocolError("malformed packet id %r" % text[:80])
+    # tuple.__new__ is what Packet._make calls, minus a Python-level frame.
+    return tuple.__new__(Packet, (ptype, parts[2], parts[3] if count == 4 else "", pid, ack_data))
 
 
 def encode_packet(packet: Packet) -> str:

@@ -15,7 +15,8 @@ import inspect
 import logging
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type,
+    TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple,
+    Type,
 )
 from urllib.parse import parse_qs
 
@@ -41,6 +42,12 @@ class SessionState(enum.Enum):
     CONNECTING = "connecting"  #: Handshaken; no transport has attached yet.
     OPEN = "open"  #: A transport has attached; packets flow.
     CLOSED = "closed"  #: Ended; the session only delivers its last packets, if any.
+
+
+# The states as module globals: in Python 3.11 reading a member off the enum
+# class goes through ``EnumType.__getattr__``, several times slower, and the
+# per-packet paths test the state.
+_CONNECTING, _OPEN, _CLOSED = SessionState.CONNECTING, SessionState.OPEN, SessionState.CLOSED
 
 
 class TimerHandle(Protocol):
@@ -80,6 +87,9 @@ class Transport(Protocol):
 #: The answer to a transport that names no live session: "client not
 #: handshaken", advice "reconnect"; stock clients then handshake again.
 NOT_HANDSHAKEN = proto.error(None, "client not handshaken", "reconnect")
+
+#: Stands for "the packet's own text" where a decoded message may be passed.
+_UNDECODED: Any = object()
 
 
 class ConnectionInfo:
@@ -144,7 +154,7 @@ class Session:
         self.sid = sid
         self.info = info
         self.config = config
-        self.state = SessionState.CONNECTING
+        self.state = _CONNECTING
         self.transport: Optional[Transport] = None
         #: When a detached session expires (``None`` while a transport is attached).
         self.expires_at: Optional[float] = scheduler.now() + config.session_expiry
@@ -165,7 +175,7 @@ class Session:
     @property
     def is_closed(self) -> bool:
         """True once the session has ended."""
-        return self.state is SessionState.CLOSED
+        return self.state is _CLOSED
 
     async def open(self) -> bool:
         """Run the main connection's ``on_open``; ``False`` means refused.
@@ -180,7 +190,7 @@ class Session:
         except ConnectionRejected:
             accepted = False
         if accepted is False:
-            self.state = SessionState.CLOSED
+            self.state = _CLOSED
             self.conn._mark_closed()
             return False
         if self._stats is not None:
@@ -193,14 +203,14 @@ class Session:
         A transport already attached is let go: a polling GET gets a noop,
         a socket is closed.
         """
-        if self.state is SessionState.CLOSED:
+        if self.state is _CLOSED:
             return self._deliver_last_words(transport)
         previous, self.transport = self.transport, transport
         if previous is not None and previous is not transport:
             self._release(previous)
         self.expires_at = None
-        if self.state is SessionState.CONNECTING:
-            self.state = SessionState.OPEN
+        if self.state is _CONNECTING:
+            self.state = _OPEN
         if self._heartbeat is None and (self.config.global_heartbeats or not transport.oneshot):
             self._schedule_heartbeat()
         self.flush()
@@ -237,9 +247,9 @@ class Session:
         With ``send_disconnect`` the client is told (``0::``), on the attached
         transport or on the next one that comes within the expiry time.
         """
-        if self.state is SessionState.CLOSED:
+        if self.state is _CLOSED:
             return
-        self.state = SessionState.CLOSED
+        self.state = _CLOSED
         self._cancel_heartbeat()
         self._cancel_poll_timer()
         self._opening.clear()
@@ -289,15 +299,16 @@ class Session:
     # -- outbound ---------------------------------------------------------------
 
     def send_packet(self, packet: str) -> None:
-        """Queue one encoded packet and flush it unless a batch is being read."""
-        if self.state is SessionState.CLOSED:
+        """Queue one encoded packet and flush it unless a batch is being read.
+
+        On a socket with nothing waiting the packet goes straight out: every
+        packet is its own frame there, so there is nothing to batch.
+        """
+        if self.state is _CLOSED:
             logger.debug("session %s closed; dropping %.80s", self.sid, packet)
             return
         transport = self.transport
-        if (transport is not None and not transport.oneshot and not self._holding
-                and not self._queue):
-            # A socket is attached and nothing waits: straight through (the
-            # broadcast path, once per recipient).
+        if transport is not None and not self._queue and not transport.oneshot:
             if self._stats is not None:
                 self._stats.packets_sent(1)
             transport.send_messages([packet])
@@ -324,7 +335,7 @@ class Session:
         if transport.oneshot and self.transport is transport:
             self.transport = None
             self._cancel_poll_timer()
-            if self.state is not SessionState.CLOSED:
+            if self.state is not _CLOSED:
                 self._start_expiry()
         if self._stats is not None:
             self._stats.packets_sent(len(packets))
@@ -339,7 +350,7 @@ class Session:
         Replies produced while the payload is handled go out in one flush.
         """
         if payload[:1] != proto.FRAME_SEPARATOR:
-            frames = [payload]  # the common case: one bare packet
+            frames: Sequence[str] = (payload,)  # the common case: one bare packet
         else:
             try:
                 frames = proto.decode_frames(payload)
@@ -351,21 +362,18 @@ class Session:
         self._holding += 1
         try:
             for frame in frames:
-                if self.state is SessionState.CLOSED:
+                if self.state is _CLOSED:
                     break
-                self._receive_packet(frame)
+                try:
+                    packet = proto.decode_packet(frame)
+                    _DISPATCH[packet.type](self, packet)
+                except ProtocolError as exc:
+                    logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
         finally:
             self._holding -= 1
-        self.flush()
+        if self._queue:
+            self.flush()
         return True
-
-    def _receive_packet(self, text: str) -> None:
-        try:
-            packet = proto.decode_packet(text)
-            logger.debug("session %s <- %.200s", self.sid, text)
-            self._dispatch[packet.type](self, packet)
-        except ProtocolError as exc:
-            logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
 
     def _target(self, packet: proto.Packet) -> Optional["SocketConnection"]:
         """The connection a packet is for; packets for an endpoint still opening wait."""
@@ -412,7 +420,7 @@ class Session:
     def _endpoint_opened(self, endpoint: str, conn: "SocketConnection", accepted: Any) -> None:
         waiting = self._opening.pop(endpoint, None)
         held, conn._held = conn._held or [], None
-        if waiting is None or self.state is SessionState.CLOSED:
+        if waiting is None or self.state is _CLOSED:
             return
         if accepted is False:
             conn._mark_closed()
@@ -423,26 +431,25 @@ class Session:
         for sent in held:
             self.send_packet(sent)
         for packet in waiting:
-            self._dispatch[packet.type](self, packet)
+            _DISPATCH[packet.type](self, packet)
 
     def _on_heartbeat(self, packet: proto.Packet) -> None:
         if self._heartbeat is not None:
             self._cancel_heartbeat()
             self._schedule_heartbeat()
 
-    def _on_message(self, packet: proto.Packet) -> None:
-        self._deliver_message(packet, packet.data)
-
-    def _on_json(self, packet: proto.Packet) -> None:
-        self._deliver_message(packet, proto.decode_json(packet.data))
-
-    def _deliver_message(self, packet: proto.Packet, message: Any) -> None:
-        conn = self._target(packet)
+    def _on_message(self, packet: proto.Packet, message: Any = _UNDECODED) -> None:
+        conn = self._target(packet) if packet.endpoint else self.conn
         if conn is None:
             return
         if packet.id:
             self._auto_ack(packet)
-        self._call_user(conn, conn.on_message, (message,), self._ack_sender(packet))
+        self._call_user(conn, conn.on_message,
+                        (packet.data if message is _UNDECODED else message,),
+                        self._ack_sender(packet) if packet.ack_data else None)
+
+    def _on_json(self, packet: proto.Packet) -> None:
+        self._on_message(packet, proto.decode_json(packet.data))
 
     def _on_event(self, packet: proto.Packet) -> None:
         name, args = proto.decode_event(packet.data)
@@ -471,17 +478,6 @@ class Session:
     def _on_noop(self, packet: proto.Packet) -> None:
         pass
 
-    _dispatch: Dict[int, Callable[["Session", proto.Packet], None]] = {
-        proto.DISCONNECT: _on_disconnect,
-        proto.CONNECT: _on_connect,
-        proto.HEARTBEAT: _on_heartbeat,
-        proto.MESSAGE: _on_message,
-        proto.JSON: _on_json,
-        proto.EVENT: _on_event,
-        proto.ACK: _on_ack,
-        proto.ERROR: _on_error,
-        proto.NOOP: _on_noop,
-    }
 
     # -- endpoints --------------------------------------------------------------
 
@@ -548,7 +544,7 @@ class Session:
             logger.error("error in %s.%s; closing session %s", type(conn).__name__,
                          getattr(func, "__name__", func), self.sid, exc_info=error)
             self.close()
-        elif then is not None and self.state is not SessionState.CLOSED:
+        elif then is not None and self.state is not _CLOSED:
             then(future.result())
 
     # -- heartbeats ---------------------------------------------------------------
@@ -576,3 +572,17 @@ class Session:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._heartbeat = None
+
+
+#: The handler of each packet type (a module global: one lookup per packet).
+_DISPATCH: Dict[int, Callable[[Session, proto.Packet], None]] = {
+    proto.DISCONNECT: Session._on_disconnect,
+    proto.CONNECT: Session._on_connect,
+    proto.HEARTBEAT: Session._on_heartbeat,
+    proto.MESSAGE: Session._on_message,
+    proto.JSON: Session._on_json,
+    proto.EVENT: Session._on_event,
+    proto.ACK: Session._on_ack,
+    proto.ERROR: Session._on_error,
+    proto.NOOP: Session._on_noop,
+}

@@ -137,6 +137,39 @@ def test_packets_wait_while_async_endpoint_open_runs():
     assert packets == ["1::", "1::/slow", "3::/slow:ready", "3::/slow:got early"]
 
 
+def test_bad_packet_waiting_for_an_opening_endpoint_is_dropped_alone(caplog):
+    async def scenario():
+        gate = asyncio.get_running_loop().create_future()
+
+        class SlowChat(RecordingConnection):
+            async def on_open(self, info):
+                await gate
+
+        class Root(SocketConnection):
+            __endpoints__ = {"/slow": SlowChat}
+
+        from tests.fakes import FakeScheduler, FakeTransport
+        from tornadio2.session import ConnectionInfo, Session, SessionConfig
+
+        session = Session("s", Root, ConnectionInfo("1.2.3.4", {}, None), SessionConfig(),
+                          FakeScheduler())
+        await session.open()
+        transport = FakeTransport()
+        session.attach(transport)
+        session.receive_frames("1::/slow")
+        session.receive_frames("5::/slow:{not json")  # waits, then fails to decode
+        session.receive_frames("3::/slow:after")
+        gate.set_result(None)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return session, transport.packets
+
+    session, packets = asyncio.run(scenario())
+    assert not session.is_closed
+    assert packets == ["1::", "1::/slow", "3::/slow:got after"]
+    assert "ignoring bad packet" in caplog.text
+
+
 def test_endpoint_on_open_raising_connection_rejected_is_refused(make_session, transport):
     from tornadio2.exceptions import ConnectionRejected
 
