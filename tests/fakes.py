@@ -7,7 +7,7 @@ sockets or sleeps.
 
 import heapq
 import itertools
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from tornadio2 import SocketConnection, event
 
@@ -65,7 +65,7 @@ class FakeTransport:
         self.batches: List[List[str]] = []
         self.closed = False
 
-    def send_messages(self, packets: List[str]) -> None:
+    def send_messages(self, packets: Sequence[str]) -> None:
         self.batches.append(list(packets))
 
     def session_closed(self) -> None:

@@ -7,7 +7,7 @@ hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 """
 
 import logging
-from typing import Any, List, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 from tornado import websocket
 from tornado.concurrent import Future
@@ -87,7 +87,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
     # -- Transport -----------------------------------------------------------------
 
-    def send_messages(self, packets: List[str]) -> None:
+    def send_messages(self, packets: Sequence[str]) -> None:
         """Write each packet as one text frame."""
         try:
             for packet in packets:

@@ -8,7 +8,7 @@ packets (``send_messages``) or for the client to go away.
 """
 
 import logging
-from typing import Any, List, Optional
+from typing import Any, Optional, Sequence
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
@@ -121,7 +121,7 @@ class TornadioPollingHandlerBase(PreflightHandler):
 
     # -- Transport -----------------------------------------------------------------
 
-    def send_messages(self, packets: List[str]) -> None:
+    def send_messages(self, packets: Sequence[str]) -> None:
         """Answer the pending GET with these packets, framed when several."""
         if not self._finished and self.request.connection is not None:
             self.write_payload(encode_frames(packets))
@@ -199,7 +199,7 @@ class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self._write_chunk(HTMLFILE_PRELUDE)
 
-    def send_messages(self, packets: List[str]) -> None:
+    def send_messages(self, packets: Sequence[str]) -> None:
         if not self._headers_written:
             self.start_response()
         self._write_chunk("<script>_(%s);</script>" % js_string(encode_frames(packets)))

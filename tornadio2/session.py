@@ -77,7 +77,7 @@ class Transport(Protocol):
     name: str
     oneshot: bool
 
-    def send_messages(self, packets: List[str]) -> None:
+    def send_messages(self, packets: Sequence[str]) -> None:
         """Deliver encoded packets to the client, in order."""
 
     def session_closed(self) -> None:
@@ -299,10 +299,11 @@ class Session:
     # -- outbound ---------------------------------------------------------------
 
     def send_packet(self, packet: str) -> None:
-        """Queue one encoded packet and flush it unless a batch is being read.
+        """Send one encoded packet, or queue it until a transport can take it.
 
         On a socket with nothing waiting the packet goes straight out: every
-        packet is its own frame there, so there is nothing to batch.
+        packet is its own frame there, so there is nothing to batch. Otherwise
+        it is queued, and flushed at once unless a payload is being read.
         """
         if self.state is _CLOSED:
             logger.debug("session %s closed; dropping %.80s", self.sid, packet)
@@ -310,8 +311,8 @@ class Session:
         transport = self.transport
         if transport is not None and not self._queue and not transport.oneshot:
             if self._stats is not None:
-                self._stats.packets_sent(1)
-            transport.send_messages([packet])
+                self._stats.packets_sent_total += 1
+            transport.send_messages((packet,))
             return
         self._queue.append(packet)
         if len(self._queue) > self.config.max_queue_length:
@@ -338,7 +339,7 @@ class Session:
             if self.state is not _CLOSED:
                 self._start_expiry()
         if self._stats is not None:
-            self._stats.packets_sent(len(packets))
+            self._stats.packets_sent_total += len(packets)
         transport.send_messages(packets)
         return True
 
@@ -347,7 +348,9 @@ class Session:
     def receive_frames(self, payload: str) -> bool:
         """Handle a payload of one or more packets; ``False`` if it was unreadable.
 
-        Replies produced while the payload is handled go out in one flush.
+        Replies produced while the payload is handled wait in the queue and go
+        out in one flush, so that a polling POST's replies share one response
+        (a socket takes them one by one, see :meth:`send_packet`).
         """
         if payload[:1] != proto.FRAME_SEPARATOR:
             frames: Sequence[str] = (payload,)  # the common case: one bare packet
@@ -358,7 +361,7 @@ class Session:
                 logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
                 return False
         if self._stats is not None:
-            self._stats.packets_received(len(frames))
+            self._stats.packets_recv_total += len(frames)
         self._holding += 1
         try:
             for frame in frames:

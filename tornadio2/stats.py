@@ -1,9 +1,11 @@
 """Server counters: sessions, connections, packets, and their recent rates.
 
 This module owns the numbers; it must not import Tornado and it counts nothing
-by itself. Sessions report through the session layer (``session_opened``,
-``packets_sent`` ...), connections through the transport handlers' open and
-close hooks, and the router calls :meth:`StatsCollector.tick` once a second.
+by itself. Sessions report through the session layer (``session_opened`` and
+``session_closed``; packets by adding to ``packets_sent_total`` and
+``packets_recv_total``, which is cheaper than a call on the per-packet path),
+connections through the transport handlers' open and close hooks, and the
+router calls :meth:`StatsCollector.tick` once a second.
 """
 
 import collections
@@ -38,6 +40,8 @@ class StatsCollector:
     """Counters a router keeps, and per-second rates averaged over a window.
 
     ``dump()`` returns them as a plain dict, ready to be served as JSON.
+    ``packets_sent_total`` and ``packets_recv_total`` are plain counters that
+    the session adds to as packets go out and come in.
     """
 
     def __init__(self, period: int = 10) -> None:
@@ -73,14 +77,6 @@ class StatsCollector:
     def connection_closed(self) -> None:
         """A transport request or socket ended."""
         self.connections_active -= 1
-
-    def packets_sent(self, count: int = 1) -> None:
-        """``count`` packets went to a client."""
-        self.packets_sent_total += count
-
-    def packets_received(self, count: int = 1) -> None:
-        """``count`` packets came from a client."""
-        self.packets_recv_total += count
 
     def tick(self) -> None:
         """Close a one-second interval and feed the moving averages."""
