@@ -132,6 +132,10 @@ class SocketConnection:
         # Packets sent while the session still decides whether this endpoint
         # is accepted; they follow its connect packet (``None``: not holding).
         self._held: Optional[List[str]] = None
+        # Where sent packets go: the session; the held list while the endpoint
+        # opens; nowhere once closed. Swapped on each change, so that a send
+        # tests no state.
+        self._send: Callable[[str], None] = session.send_packet
 
     # -- hooks for applications ------------------------------------------------
 
@@ -213,14 +217,22 @@ class SocketConnection:
         """How many ACKs this connection still waits for."""
         return len(self._acks)
 
-    def _send(self, packet: str) -> None:
-        if self.is_closed:
-            logger.debug("dropping a packet sent on a closed connection: %.80s", packet)
-        elif self._held is not None:
-            self._held.append(packet)
-        else:
-            self.session.send_packet(packet)
+    def _hold(self) -> None:
+        """Keep what is sent until :meth:`_release_held` (while the endpoint opens)."""
+        self._held = []
+        self._send = self._held.append
+
+    def _release_held(self) -> List[str]:
+        """Stop holding; the packets held so far, in order."""
+        held, self._held = self._held or [], None
+        if not self.is_closed:
+            self._send = self.session.send_packet
+        return held
 
     def _mark_closed(self) -> None:
         self.is_closed = True
         self._acks.clear()
+        self._send = self._drop
+
+    def _drop(self, packet: str) -> None:
+        logger.debug("dropping a packet sent on a closed connection: %.80s", packet)

@@ -167,7 +167,7 @@ class Session:
         self._heartbeat: Optional[TimerHandle] = None
         self._poll_timer: Optional[TimerHandle] = None
         self._endpoints: Dict[str, "SocketConnection"] = {}
-        self._opening: Dict[str, List[proto.Packet]] = {}
+        self._opening: Dict[str, List[proto.PacketFields]] = {}
         self.conn = conn_class(self, None)
 
     # -- life cycle -----------------------------------------------------------
@@ -368,8 +368,8 @@ class Session:
                 if self.state is _CLOSED:
                     break
                 try:
-                    packet = proto.decode_packet(frame)
-                    _DISPATCH[packet.type](self, packet)
+                    packet = proto.parse_packet(frame)
+                    _DISPATCH[packet[0]](self, packet)  # by type
                 except ProtocolError as exc:
                     logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
         finally:
@@ -378,51 +378,49 @@ class Session:
             self.flush()
         return True
 
-    def _target(self, packet: proto.Packet) -> Optional["SocketConnection"]:
-        """The connection a packet is for; packets for an endpoint still opening wait."""
-        if not packet.endpoint:
+    def _target(self, endpoint: str, packet: proto.PacketFields) -> Optional["SocketConnection"]:
+        """The connection ``packet`` is for; a packet for an endpoint still opening waits."""
+        if not endpoint:
             return self.conn
-        conn = self._endpoints.get(packet.endpoint)
+        conn = self._endpoints.get(endpoint)
         if conn is None:
-            waiting = self._opening.get(packet.endpoint)
+            waiting = self._opening.get(endpoint)
             if waiting is not None:
                 waiting.append(packet)
             else:
-                logger.warning("session %s: packet for unknown endpoint %r",
-                               self.sid, packet.endpoint)
+                logger.warning("session %s: packet for unknown endpoint %r", self.sid, endpoint)
         return conn
 
-    def _auto_ack(self, packet: proto.Packet) -> None:
-        # A plain id asks for an acknowledgement the server gives by itself,
-        # before the application sees the packet (as the native server does).
-        if packet.id and not packet.ack_data:
-            self.send_packet(proto.ack(packet.endpoint, packet.id))
+    # The handlers below take the plain tuple of proto.parse_packet and unpack
+    # what they need: (type, endpoint, data, id, ack_data).
 
-    def _on_disconnect(self, packet: proto.Packet) -> None:
-        if packet.endpoint:
-            self.disconnect_endpoint(packet.endpoint, notify_client=False)
+    def _on_disconnect(self, packet: proto.PacketFields) -> None:
+        endpoint = packet[1]
+        if endpoint:
+            self.disconnect_endpoint(endpoint, notify_client=False)
         else:
             self.close()
 
-    def _on_connect(self, packet: proto.Packet) -> None:
-        endpoint, _, query = packet.endpoint.partition("?")
+    def _on_connect(self, packet: proto.PacketFields) -> None:
+        _, target, data, _, _ = packet
+        endpoint, _, query = target.partition("?")
         if not endpoint or endpoint in self._endpoints or endpoint in self._opening:
             return
         conn_class = self.conn.get_endpoint(endpoint)
         if conn_class is None:
             logger.warning("session %s: no endpoint %r", self.sid, endpoint)
             return
-        query = query or (packet.data[1:] if packet.data.startswith("?") else "")
+        query = query or (data[1:] if data.startswith("?") else "")
         info = self.info.with_query(query) if query else self.info
         conn = conn_class(self, endpoint)
-        conn._held = []
+        conn._hold()
         self._opening[endpoint] = []
         self._call_user(conn, conn.on_open, (info,),
                         functools.partial(self._endpoint_opened, endpoint, conn))
 
     def _endpoint_opened(self, endpoint: str, conn: "SocketConnection", accepted: Any) -> None:
         waiting = self._opening.pop(endpoint, None)
-        held, conn._held = conn._held or [], None
+        held = conn._release_held()
         if waiting is None or self.state is _CLOSED:
             return
         if accepted is False:
@@ -434,53 +432,57 @@ class Session:
         for sent in held:
             self.send_packet(sent)
         for packet in waiting:
-            _DISPATCH[packet.type](self, packet)
+            _DISPATCH[packet[0]](self, packet)
 
-    def _on_heartbeat(self, packet: proto.Packet) -> None:
+    def _on_heartbeat(self, packet: proto.PacketFields) -> None:
         if self._heartbeat is not None:
             self._cancel_heartbeat()
             self._schedule_heartbeat()
 
-    def _on_message(self, packet: proto.Packet, message: Any = _UNDECODED) -> None:
-        conn = self._target(packet) if packet.endpoint else self.conn
+    def _on_message(self, packet: proto.PacketFields, message: Any = _UNDECODED) -> None:
+        _, endpoint, data, message_id, ack_data = packet
+        conn = self._target(endpoint, packet) if endpoint else self.conn
         if conn is None:
             return
-        if packet.id:
-            self._auto_ack(packet)
-        self._call_user(conn, conn.on_message,
-                        (packet.data if message is _UNDECODED else message,),
-                        self._ack_sender(packet) if packet.ack_data else None)
+        if message_id and not ack_data:
+            self._auto_ack(endpoint, message_id)
+        self._call_user(conn, conn.on_message, (data if message is _UNDECODED else message,),
+                        self._ack_sender(endpoint, message_id) if ack_data else None)
 
-    def _on_json(self, packet: proto.Packet) -> None:
-        self._on_message(packet, proto.decode_json(packet.data))
+    def _on_json(self, packet: proto.PacketFields) -> None:
+        self._on_message(packet, proto.decode_json(packet[2]))
 
-    def _on_event(self, packet: proto.Packet) -> None:
-        name, args = proto.decode_event(packet.data)
-        conn = self._target(packet)
+    def _on_event(self, packet: proto.PacketFields) -> None:
+        _, endpoint, data, message_id, ack_data = packet
+        name, args = proto.decode_event(data)
+        conn = self._target(endpoint, packet)
         if conn is None:
             return
-        self._auto_ack(packet)
+        if message_id and not ack_data:
+            self._auto_ack(endpoint, message_id)
         # TornadIO2's rule: exactly one object argument becomes keyword arguments.
         call_args: Tuple[str, List[Any], Dict[str, Any]]
         if len(args) == 1 and isinstance(args[0], dict):
             call_args = (name, [], args[0])
         else:
             call_args = (name, args, {})
-        self._call_user(conn, conn.on_event, call_args, self._ack_sender(packet))
+        self._call_user(conn, conn.on_event, call_args,
+                        self._ack_sender(endpoint, message_id) if ack_data else None)
 
-    def _on_ack(self, packet: proto.Packet) -> None:
-        ack_id, args = proto.decode_ack(packet.data)
-        conn = self._target(packet)
+    def _on_ack(self, packet: proto.PacketFields) -> None:
+        _, endpoint, data, _, _ = packet
+        ack_id, args = proto.decode_ack(data)
+        conn = self._target(endpoint, packet)
         if conn is not None:
             self._call_user(conn, conn.deque_ack, (ack_id, args))
 
-    def _on_error(self, packet: proto.Packet) -> None:
+    def _on_error(self, packet: proto.PacketFields) -> None:
+        _, endpoint, data, _, _ = packet
         logger.info("session %s: client reported error %r on endpoint %r",
-                    self.sid, packet.data, packet.endpoint)
+                    self.sid, data, endpoint)
 
-    def _on_noop(self, packet: proto.Packet) -> None:
+    def _on_noop(self, packet: proto.PacketFields) -> None:
         pass
-
 
     # -- endpoints --------------------------------------------------------------
 
@@ -504,13 +506,17 @@ class Session:
 
     # -- user code --------------------------------------------------------------
 
-    def _ack_sender(self, packet: proto.Packet) -> Optional[Callable[[Any], None]]:
-        if not packet.ack_data:
-            return None
-        return functools.partial(self._send_ack, packet)
+    def _auto_ack(self, endpoint: str, message_id: str) -> None:
+        # A plain id asks for an acknowledgement the server gives by itself,
+        # before the application sees the packet (as the native server does).
+        self.send_packet(proto.ack(endpoint, message_id))
 
-    def _send_ack(self, packet: proto.Packet, result: Any) -> None:
-        self.send_packet(proto.ack(packet.endpoint, packet.id, result))
+    def _ack_sender(self, endpoint: str, message_id: str) -> Callable[[Any], None]:
+        """What sends the application's answer to a ``+`` id back to the client."""
+        return functools.partial(self._send_ack, endpoint, message_id)
+
+    def _send_ack(self, endpoint: str, message_id: str, result: Any) -> None:
+        self.send_packet(proto.ack(endpoint, message_id, result))
 
     def _call_user(self, conn: "SocketConnection", func: Callable[..., Any], args: tuple,
                    then: Optional[Callable[[Any], None]] = None) -> None:
@@ -578,7 +584,7 @@ class Session:
 
 
 #: The handler of each packet type (a module global: one lookup per packet).
-_DISPATCH: Dict[int, Callable[[Session, proto.Packet], None]] = {
+_DISPATCH: Dict[int, Callable[[Session, proto.PacketFields], None]] = {
     proto.DISCONNECT: Session._on_disconnect,
     proto.CONNECT: Session._on_connect,
     proto.HEARTBEAT: Session._on_heartbeat,

@@ -101,6 +101,10 @@ MALFORMED = [
     "-1::",
     "3:a::x",
     " 3:::x",
+    "3:1\u00b2::x",    # a superscript digit: str.isdigit() says yes, the wire says no
+    "3:\u0663::x",     # an Arabic-Indic digit
+    "3:++::x",
+    "3:1+1::x",
 ]
 
 
@@ -108,6 +112,15 @@ MALFORMED = [
 def test_malformed_packet_raises_protocol_error(wire):
     with pytest.raises(ProtocolError):
         proto.decode_packet(wire)
+    with pytest.raises(ProtocolError):
+        proto.parse_packet(wire)
+
+
+@pytest.mark.parametrize("wire", [w for w, _ in ROUND_TRIP + DECODE_ONLY])
+def test_parse_packet_gives_the_packet_fields_as_a_plain_tuple(wire):
+    fields = proto.parse_packet(wire)
+    assert type(fields) is tuple
+    assert fields == tuple(proto.decode_packet(wire))
 
 
 def test_protocol_error_is_a_tornadio_error():
