@@ -147,6 +147,13 @@ class Session:
     and get packets through ``send_messages``.
     """
 
+    # Sessions are many, and the per-packet paths read their attributes.
+    __slots__ = (
+        "sid", "info", "config", "state", "transport", "expires_at", "expiry_scheduled",
+        "conn", "_scheduler", "_stats", "_container", "_queue", "_holding", "_heartbeat",
+        "_poll_timer", "_endpoints", "_opening",
+    )
+
     def __init__(self, sid: str, conn_class: Type["SocketConnection"], info: ConnectionInfo,
                  config: SessionConfig, scheduler: Scheduler,
                  stats: Optional["StatsCollector"] = None,
