@@ -1,0 +1,42 @@
+"""bench/session_micro.py keeps running: each case goes through a real session.
+
+Asserts what the script reports and that the packets it feeds really reach
+the application and come back out, never a speed.
+"""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "session_micro.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("session_micro", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_case_is_answered_by_the_application():
+    micro = _load()
+    sent = []
+    session = micro.make_session()
+    session.transport.send_messages = sent.extend
+    for packet in micro.CASES.values():
+        session.receive_frames(packet)
+    assert sent == ["3:::hello world 12345", '5:::{"name":"pong","args":[1]}']
+    assert not session.is_closed
+
+
+def test_script_reports_every_case():
+    done = subprocess.run([sys.executable, str(SCRIPT), "--count", "2000", "--repeat", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["echo", "event"]
+    assert all("us per packet" in line for line in lines)
