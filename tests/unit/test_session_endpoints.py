@@ -106,67 +106,55 @@ def test_session_close_closes_every_endpoint_once(make_session, transport):
     assert session.conn.calls.count(("close",)) == 1
 
 
-def test_packets_wait_while_async_endpoint_open_runs():
+def _feed_while_endpoint_opens(frames, sends_when_open=()):
+    """Feed ``frames`` while ``/slow``'s async ``on_open`` waits, then let it finish.
+
+    Returns the session, the packets sent before ``on_open`` finished, and all.
+    """
+    from tests.fakes import FakeScheduler, FakeTransport
+    from tornadio2.session import ConnectionInfo, Session, SessionConfig
+
     async def scenario():
         gate = asyncio.get_running_loop().create_future()
 
         class SlowChat(RecordingConnection):
             async def on_open(self, info):
                 await gate
-                self.send("ready")
+                for text in sends_when_open:
+                    self.send(text)
 
         class Root(SocketConnection):
             __endpoints__ = {"/slow": SlowChat}
-
-        from tests.fakes import FakeScheduler, FakeTransport
-        from tornadio2.session import ConnectionInfo, Session, SessionConfig
 
         session = Session("s", Root, ConnectionInfo("1.2.3.4", {}, None), SessionConfig(),
                           FakeScheduler())
         await session.open()
         transport = FakeTransport()
         session.attach(transport)
-        session.receive_frames("\ufffd8\ufffd1::/slow\ufffd14\ufffd3::/slow:early")
-        assert transport.packets == ["1::"]
+        for frame in frames:
+            session.receive_frames(frame)
+        before = list(transport.packets)
         gate.set_result(None)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        return transport.packets
+        return session, before, transport.packets
 
-    packets = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_packets_wait_while_async_endpoint_open_runs():
+    _, before, packets = _feed_while_endpoint_opens(
+        ["\ufffd8\ufffd1::/slow\ufffd14\ufffd3::/slow:early"], sends_when_open=["ready"])
+    assert before == ["1::"]
     assert packets == ["1::", "1::/slow", "3::/slow:ready", "3::/slow:got early"]
 
 
-def test_bad_packet_waiting_for_an_opening_endpoint_is_dropped_alone(caplog):
-    async def scenario():
-        gate = asyncio.get_running_loop().create_future()
-
-        class SlowChat(RecordingConnection):
-            async def on_open(self, info):
-                await gate
-
-        class Root(SocketConnection):
-            __endpoints__ = {"/slow": SlowChat}
-
-        from tests.fakes import FakeScheduler, FakeTransport
-        from tornadio2.session import ConnectionInfo, Session, SessionConfig
-
-        session = Session("s", Root, ConnectionInfo("1.2.3.4", {}, None), SessionConfig(),
-                          FakeScheduler())
-        await session.open()
-        transport = FakeTransport()
-        session.attach(transport)
-        session.receive_frames("1::/slow")
-        session.receive_frames("5::/slow:{not json")  # waits, then fails to decode
-        session.receive_frames("3::/slow:after")
-        gate.set_result(None)
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return session, transport.packets
-
-    session, packets = asyncio.run(scenario())
-    assert not session.is_closed
+def test_bad_packet_for_an_opening_endpoint_is_dropped_without_holding_up_the_rest(caplog):
+    session, before, packets = _feed_while_endpoint_opens(
+        ["1::/slow", "5::/slow:{not json", "3::/slow:after"])
+    assert before == ["1::"]
     assert packets == ["1::", "1::/slow", "3::/slow:got after"]
+    assert not session.is_closed
     assert "ignoring bad packet" in caplog.text
 
 
