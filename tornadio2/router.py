@@ -209,9 +209,11 @@ class TornadioRouter:
         for timer in self._timers:
             timer.stop()
         self._timers = []
-        self._scheduler = None
-        for session in self.sessions:
+        for session in list(self.sessions):
             session.close(send_disconnect=False)
+        if self._scheduler is not None:
+            self._scheduler.close()
+            self._scheduler = None
 
     def expire_sessions(self) -> None:
         """Close every detached session whose expiry time has passed."""
