@@ -39,6 +39,16 @@ async def test_message_containing_frame_separator_is_not_split(wire):
 
 
 @pytest.mark.gen_test
+async def test_lone_surrogate_from_the_application_goes_out_as_replacement_character(wire):
+    """A JSON string may carry a lone surrogate; UTF-8 cannot. Node writes U+FFFD."""
+    conn = await wire.ws_session()
+    conn.write_message('4:::"\\ud800x"')  # the echo sends the decoded string as text
+    assert await read_message(conn) == "3:::\ufffdx"
+    conn.write_message("3:::still here")
+    assert await read_message(conn) == "3:::still here"
+
+
+@pytest.mark.gen_test
 async def test_auto_ack_frame_precedes_echo(wire):
     """NATIVE.md §3/§7: ``3:5::hi`` -> frame ``6:::5`` then frame ``3:::hi``."""
     conn = await wire.ws_session()
