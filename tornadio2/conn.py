@@ -127,6 +127,7 @@ class SocketConnection:
     def __init__(self, session: "Session", endpoint: Optional[str] = None) -> None:
         self.session = session
         self.endpoint = endpoint
+        self._text_prefix = proto.text_prefix(endpoint)
         self.is_closed = False
         self._acks = _AckRegistry()
         # Packets sent while the session still decides whether this endpoint
@@ -174,6 +175,9 @@ class SocketConnection:
         ``callback(message, ack_args)`` runs when it does. With
         ``force_json`` a string is sent as already encoded JSON.
         """
+        if callback is None and message.__class__ is str and message and not force_json:
+            self._send(self._text_prefix + message)  # plain text: the common case
+            return
         message_id = self._acks.add(message, callback) if callback else None
         self._send(proto.message(self.endpoint, message, message_id, force_json))
 

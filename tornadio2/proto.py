@@ -24,7 +24,7 @@ __all__ = [
     "Packet", "parse_packet", "decode_packet", "encode_packet", "decode_frames", "encode_frames",
     "utf16_len", "decode_event", "decode_ack", "decode_json", "handshake_body",
     "json_dumps", "json_load",
-    "disconnect", "connect", "heartbeat", "message", "event", "ack", "error", "noop",
+    "disconnect", "connect", "heartbeat", "text_prefix", "message", "event", "ack", "error", "noop",
 ]
 
 #: A packet type: the number in the first field of a packet on the wire.
@@ -273,6 +273,15 @@ def noop() -> str:
 
 def _id_field(message_id: Union[int, str, None]) -> str:
     return "" if message_id is None else str(message_id)
+
+
+def text_prefix(endpoint: Optional[str]) -> str:
+    """What a text message on ``endpoint`` starts with (``3:::``, ``3::/chat:``).
+
+    ``text_prefix(endpoint) + text`` equals ``message(endpoint, text)`` for any
+    non-empty ``str``: a connection keeps the prefix and skips the call.
+    """
+    return "3::%s:" % endpoint if endpoint else "3:::"
 
 
 def message(

@@ -359,14 +359,29 @@ class Session:
         out in one flush, so that a polling POST's replies share one response
         (a socket takes them one by one, see :meth:`send_packet`).
         """
-        if payload[:1] != proto.FRAME_SEPARATOR:
-            frames: Sequence[str] = (payload,)  # the common case: one bare packet
-        else:
+        if payload[:1] == proto.FRAME_SEPARATOR:
             try:
                 frames = proto.decode_frames(payload)
             except ProtocolError as exc:
                 logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
                 return False
+        elif self.state is not _CLOSED:
+            # The common case, one bare packet: no list of frames to walk.
+            if self._stats is not None:
+                self._stats.packets_recv_total += 1
+            self._holding += 1
+            try:
+                packet = proto.parse_packet(payload)
+                _DISPATCH[packet[0]](self, packet)  # by type
+            except ProtocolError as exc:
+                logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
+            finally:
+                self._holding -= 1
+            if self._queue:
+                self.flush()
+            return True
+        else:
+            return True
         if self._stats is not None:
             self._stats.packets_recv_total += len(frames)
         self._holding += 1
@@ -374,16 +389,19 @@ class Session:
             for frame in frames:
                 if self.state is _CLOSED:
                     break
-                try:
-                    packet = proto.parse_packet(frame)
-                    _DISPATCH[packet[0]](self, packet)  # by type
-                except ProtocolError as exc:
-                    logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
+                self._receive_packet(frame)
         finally:
             self._holding -= 1
         if self._queue:
             self.flush()
         return True
+
+    def _receive_packet(self, text: str) -> None:
+        try:
+            packet = proto.parse_packet(text)
+            _DISPATCH[packet[0]](self, packet)  # by type
+        except ProtocolError as exc:
+            logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
 
     def _target(self, endpoint: str, packet: proto.PacketFields) -> Optional["SocketConnection"]:
         """The connection ``packet`` is for; a packet for an endpoint still opening waits."""
@@ -451,10 +469,22 @@ class Session:
         conn = self._target(endpoint, packet) if endpoint else self.conn
         if conn is None:
             return
-        if message_id and not ack_data:
+        if message is _UNDECODED:
+            message = data
+        if ack_data:
+            self._call_user(conn, conn.on_message, (message,),
+                            self._ack_sender(endpoint, message_id))
+            return
+        if message_id:
             self._auto_ack(endpoint, message_id)
-        self._call_user(conn, conn.on_message, (data if message is _UNDECODED else message,),
-                        self._ack_sender(endpoint, message_id) if ack_data else None)
+        # _call_user's guard, written out: this is the path of every message.
+        try:
+            result = conn.on_message(message)
+        except Exception as exc:
+            self._user_raised(conn, conn.on_message, exc, None)
+            return
+        if result is not None:
+            self._user_returned(conn, conn.on_message, result, None)
 
     def _on_json(self, packet: proto.PacketFields) -> None:
         self._on_message(packet, proto.decode_json(packet[2]))
@@ -534,15 +564,26 @@ class Session:
         """
         try:
             result = func(*args)
-        except ConnectionRejected:
+        except Exception as exc:
+            self._user_raised(conn, func, exc, then)
+            return
+        if result is not None or then is not None:
+            self._user_returned(conn, func, result, then)
+
+    def _user_raised(self, conn: "SocketConnection", func: Callable[..., Any],
+                     error: BaseException, then: Optional[Callable[[Any], None]]) -> None:
+        """``func`` raised ``error``: a refusal goes to ``then``, anything else ends the session."""
+        if isinstance(error, ConnectionRejected):
             if then is not None:
                 then(False)  # an endpoint's on_open refused
             return
-        except Exception:
-            logger.error("error in %s.%s; closing session %s", type(conn).__name__,
-                         getattr(func, "__name__", func), self.sid, exc_info=True)
-            self.close()
-            return
+        logger.error("error in %s.%s; closing session %s", type(conn).__name__,
+                     getattr(func, "__name__", func), self.sid, exc_info=error)
+        self.close()
+
+    def _user_returned(self, conn: "SocketConnection", func: Callable[..., Any], result: Any,
+                       then: Optional[Callable[[Any], None]]) -> None:
+        """``func`` returned ``result``: await it if need be, then hand it to ``then``."""
         if result is not None and inspect.isawaitable(result):
             future = asyncio.ensure_future(result)
             future.add_done_callback(functools.partial(self._user_done, conn, func, then))
@@ -554,12 +595,8 @@ class Session:
         if future.cancelled():
             return
         error = future.exception()
-        if isinstance(error, ConnectionRejected) and then is not None:
-            then(False)  # an endpoint's async on_open refused
-        elif error is not None:
-            logger.error("error in %s.%s; closing session %s", type(conn).__name__,
-                         getattr(func, "__name__", func), self.sid, exc_info=error)
-            self.close()
+        if error is not None:
+            self._user_raised(conn, func, error, then)
         elif then is not None and self.state is not _CLOSED:
             then(future.result())
 

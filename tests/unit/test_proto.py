@@ -363,6 +363,17 @@ def test_message_builder(args, kwargs, expected):
     assert proto.message(*args, **kwargs) == expected
 
 
+@pytest.mark.parametrize("endpoint", [None, "", "/chat", "/a:b"])
+@pytest.mark.parametrize("text", ["hello", "a:b", ":", "é😀", "3:::x"])
+def test_text_prefix_plus_text_is_the_message(endpoint, text):
+    assert proto.text_prefix(endpoint) + text == proto.message(endpoint, text)
+
+
+def test_text_prefix_of_the_main_connection():
+    assert proto.text_prefix(None) == proto.text_prefix("") == "3:::"
+    assert proto.text_prefix("/chat") == "3::/chat:"
+
+
 @pytest.mark.parametrize("args, kwargs, expected", [
     ((None, "ping", None), {}, '5:::{"name":"ping"}'),
     (("/chat", "ping", None), {}, '5::/chat:{"name":"ping"}'),

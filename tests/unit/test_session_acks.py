@@ -97,44 +97,73 @@ def test_unknown_ack_id_is_logged_and_ignored(make_session, transport, caplog):
     assert not session.is_closed
 
 
-def test_async_event_handler_result_is_the_ack():
-    class AsyncConn(RecordingConnection):
-        @event
-        async def slow_add(self, a, b):
-            await asyncio.sleep(0)
-            return a + b
+def _run_async(conn_class, frame):
+    """Feed ``frame`` to a session of ``conn_class`` and let its coroutines run.
 
+    Returns the session, what the client got at once and what it got in the end.
+    """
     async def scenario():
-        session = Session("s", AsyncConn, ConnectionInfo("1.1.1.1", {}, None), SessionConfig(),
+        session = Session("s", conn_class, ConnectionInfo("1.1.1.1", {}, None), SessionConfig(),
                           FakeScheduler())
         await session.open()
         transport = FakeTransport()
         session.attach(transport)
-        session.receive_frames('5:2+::{"name":"slow_add","args":[20,22]}')
-        assert transport.packets == ["1::"]
+        session.receive_frames(frame)
+        at_once = list(transport.packets)
         for _ in range(3):
             await asyncio.sleep(0)
-        return transport.packets
+        return session, at_once, transport.packets
 
-    assert asyncio.run(scenario()) == ["1::", "6:::2+[42]"]
+    return asyncio.run(scenario())
+
+
+class AsyncAdd(RecordingConnection):
+    @event
+    async def slow_add(self, a, b):
+        await asyncio.sleep(0)
+        return a + b
+
+
+class AsyncFail(RecordingConnection):
+    @event
+    async def fail(self):
+        raise ValueError("async boom")
+
+
+def test_async_event_handler_result_is_the_ack():
+    _, at_once, packets = _run_async(AsyncAdd, '5:2+::{"name":"slow_add","args":[20,22]}')
+    assert at_once == ["1::"]
+    assert packets == ["1::", "6:::2+[42]"]
 
 
 def test_async_handler_exception_is_logged_and_closes_session(caplog):
-    class Failing(RecordingConnection):
-        @event
-        async def fail(self):
-            raise ValueError("async boom")
-
-    async def scenario():
-        session = Session("s", Failing, ConnectionInfo("1.1.1.1", {}, None), SessionConfig(),
-                          FakeScheduler())
-        await session.open()
-        session.attach(FakeTransport())
-        session.receive_frames('5:1+::{"name":"fail"}')
-        for _ in range(3):
-            await asyncio.sleep(0)
-        return session
-
-    session = asyncio.run(scenario())
+    session, _, _ = _run_async(AsyncFail, '5:1+::{"name":"fail"}')
     assert "async boom" in caplog.text
     assert session.is_closed
+
+
+class AsyncMessages(RecordingConnection):
+    async def on_message(self, message):
+        await asyncio.sleep(0)
+        if message == "explode":
+            raise ValueError("async message boom")
+        return "done " + message
+
+
+def test_async_message_handler_result_is_the_ack_when_asked():
+    session, _, packets = _run_async(AsyncMessages, "3:4+::hi")
+    assert packets == ["1::", '6:::4+["done hi"]']
+    assert not session.is_closed
+
+
+def test_async_message_handler_result_is_dropped_without_plus():
+    session, _, packets = _run_async(AsyncMessages, "3:4::hi")
+    assert packets == ["1::", "6:::4"]
+    assert not session.is_closed
+
+
+def test_async_message_handler_exception_is_logged_and_closes_session(caplog):
+    session, _, packets = _run_async(AsyncMessages, "3:::explode")
+    assert "async message boom" in caplog.text
+    assert session.is_closed
+    assert packets[-1] == "0::"

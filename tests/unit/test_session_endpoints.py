@@ -27,6 +27,16 @@ def test_endpoint_connect_is_echoed_before_what_on_open_sends(make_session, tran
     assert transport.packets[1:] == ["1::/chat", "3::/chat:welcome abc"]
 
 
+def test_text_sent_on_an_endpoint_names_it(make_session, transport):
+    session = make_session(Main)
+    session.attach(transport)
+    session.receive_frames("1::/chat")
+    sends = [("/chat", "hi"), ("/chat", ""), ("", "")]  # an empty text has no data part
+    for endpoint, text in sends:
+        (session.get_endpoint(endpoint) if endpoint else session.conn).send(text)
+    assert transport.packets[-3:] == ["3::/chat:hi", "3::/chat", "3::"]
+
+
 def test_endpoints_see_the_handshake_query(make_session, transport):
     session = make_session(Main)
     session.attach(transport)
