@@ -64,15 +64,16 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             session.attach(self)
 
     def on_message(self, message: Any) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        if isinstance(message, bytes):
-            logger.debug("ignoring a binary frame on session %s", self.session.sid)
+        if message.__class__ is not str:
+            logger.debug("ignoring a binary frame on session %s", session.sid)
             return
         if self._probing:
             self._probing = False
-            self.session.attach(self)
-        self.session.receive_frames(message)
+            session.attach(self)
+        session.receive_frames(message)
 
     def on_close(self) -> None:
         if self._counted:
