@@ -112,19 +112,25 @@ def parse_packet(text: str) -> PacketFields:
     :class:`ProtocolError` when the packet is malformed.
     """
     parts = text.split(":", 3)
-    count = len(parts)
-    ptype = _PACKET_TYPES.get(parts[0]) if count > 2 else None
+    if len(parts) == 4:
+        kind, pid, endpoint, data = parts
+    elif len(parts) == 3:
+        kind, pid, endpoint = parts
+        data = ""
+    else:
+        raise ProtocolError("malformed packet %r" % text[:80])
+    ptype = _PACKET_TYPES.get(kind)
     if ptype is None:
         raise ProtocolError("malformed packet %r" % text[:80])
-    pid = parts[1]
+    if not pid:
+        return ptype, endpoint, data, pid, False  # the common case: no id
     ack_data = False
-    if pid:
-        if pid[-1] == "+":
-            pid = pid[:-1]
-            ack_data = bool(pid)
-        if pid and not (pid.isdigit() and pid.isascii()):
-            raise ProtocolError("malformed packet id %r" % text[:80])
-    return ptype, parts[2], parts[3] if count == 4 else "", pid, ack_data
+    if pid[-1] == "+":
+        pid = pid[:-1]
+        ack_data = bool(pid)
+    if pid and not (pid.isdigit() and pid.isascii()):
+        raise ProtocolError("malformed packet id %r" % text[:80])
+    return ptype, endpoint, data, pid, ack_data
 
 
 def decode_packet(text: str) -> Packet:
