@@ -2,7 +2,7 @@
 """tornadio2's own cost per packet, without sockets or Tornado.
 
 Feeds packets to a :class:`tornadio2.session.Session` through
-``receive_frames`` the way the websocket transport does, with an application
+``receive_frame`` the way the websocket transport does, with an application
 that echoes messages (``on_message`` -> ``send``) and answers ``ping`` with
 ``pong``, and a transport that drops what it is given. What is measured is
 the session, the codec and the connection class: the part of a server's
@@ -92,7 +92,7 @@ def make_session() -> Session:
 
 def feed(packet: str, count: int) -> float:
     """Seconds ``count`` packets take through a fresh session."""
-    receive = make_session().receive_frames
+    receive = make_session().receive_frame
     start = time.perf_counter()
     for _ in range(count):
         receive(packet)

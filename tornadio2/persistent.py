@@ -1,7 +1,7 @@
 """Socket transports: websocket, and flashsocket (RFC 6455 or hixie-76).
 
 This module moves text between a websocket and the session: each text frame
-goes to ``session.receive_frames``, each outgoing packet is one text frame.
+goes to ``session.receive_frame``, each outgoing packet is one text frame.
 It parses no packets and owns no timers; heartbeats are the session's. The
 hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 """
@@ -73,7 +73,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         if self._probing:
             self._probing = False
             session.attach(self)
-        session.receive_frames(message)
+        session.receive_frame(message)
 
     def on_close(self) -> None:
         if self._counted:

@@ -22,11 +22,11 @@ from urllib.parse import parse_qs
 
 from tornadio2 import proto
 from tornadio2.exceptions import ConnectionRejected, ProtocolError
+from tornadio2.stats import StatsCollector
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornadio2.conn import SocketConnection
     from tornadio2.sessioncontainer import SessionContainer
-    from tornadio2.stats import StatsCollector
 
 __all__ = [
     "SessionState", "ConnectionInfo", "Transport", "Scheduler", "TimerHandle",
@@ -48,6 +48,7 @@ class SessionState(enum.Enum):
 # class goes through ``EnumType.__getattr__``, several times slower, and the
 # per-packet paths test the state.
 _CONNECTING, _OPEN, _CLOSED = SessionState.CONNECTING, SessionState.OPEN, SessionState.CLOSED
+_FRAME_SEPARATOR = proto.FRAME_SEPARATOR
 
 
 class TimerHandle(Protocol):
@@ -143,7 +144,8 @@ class Session:
     """One Socket.IO client session, whatever transport carries it.
 
     Created at handshake time around the application's main connection;
-    transports attach and detach, feed it text with :meth:`receive_frames`
+    transports attach and detach, feed it text with :meth:`receive_frame`
+    (a socket's frames) or :meth:`receive_frames` (a polling POST's payload)
     and get packets through ``send_messages``.
     """
 
@@ -167,7 +169,8 @@ class Session:
         self.expires_at: Optional[float] = scheduler.now() + config.session_expiry
         self.expiry_scheduled = False  # owned by the container
         self._scheduler = scheduler
-        self._stats = stats
+        # A session made without a router's collector counts into its own.
+        self._stats = stats if stats is not None else StatsCollector()
         self._container = container
         self._queue: List[str] = [proto.connect()]
         self._holding = 0
@@ -200,8 +203,7 @@ class Session:
             self.state = _CLOSED
             self.conn._mark_closed()
             return False
-        if self._stats is not None:
-            self._stats.session_opened()
+        self._stats.session_opened()
         return True
 
     def attach(self, transport: Transport) -> bool:
@@ -263,8 +265,7 @@ class Session:
         for endpoint in list(self._endpoints):
             self._close_conn(self._endpoints.pop(endpoint))
         self._close_conn(self.conn)
-        if self._stats is not None:
-            self._stats.session_closed()
+        self._stats.session_closed()
         if send_disconnect:
             self._queue.append(proto.disconnect())
         transport = self.transport
@@ -317,8 +318,7 @@ class Session:
             return
         transport = self.transport
         if transport is not None and not self._queue and not transport.oneshot:
-            if self._stats is not None:
-                self._stats.packets_sent_total += 1
+            self._stats.packets_sent_total += 1
             transport.send_messages((packet,))
             return
         self._queue.append(packet)
@@ -345,45 +345,44 @@ class Session:
             self._cancel_poll_timer()
             if self.state is not _CLOSED:
                 self._start_expiry()
-        if self._stats is not None:
-            self._stats.packets_sent_total += len(packets)
+        self._stats.packets_sent_total += len(packets)
         transport.send_messages(packets)
         return True
 
     # -- inbound ----------------------------------------------------------------
 
+    def receive_frame(self, frame: str) -> None:
+        """Handle one frame a socket read: a packet, or a payload of several.
+
+        A socket needs no holding back of replies (each packet is its own
+        frame, see :meth:`send_packet`), so a lone packet goes straight to
+        its handler.
+        """
+        if frame[:1] == _FRAME_SEPARATOR:
+            self.receive_frames(frame)
+        elif self.state is not _CLOSED:
+            self._stats.packets_recv_total += 1
+            try:
+                packet = proto.parse_packet(frame)
+                _DISPATCH[packet[0]](self, packet)  # by type
+            except ProtocolError as exc:
+                logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
+
     def receive_frames(self, payload: str) -> bool:
         """Handle a payload of one or more packets; ``False`` if it was unreadable.
 
         Replies produced while the payload is handled wait in the queue and go
-        out in one flush, so that a polling POST's replies share one response
-        (a socket takes them one by one, see :meth:`send_packet`).
+        out in one flush, so that a polling POST's replies share one response.
         """
-        if payload[:1] == proto.FRAME_SEPARATOR:
+        if payload[:1] != _FRAME_SEPARATOR:
+            frames: Sequence[str] = (payload,)
+        else:
             try:
                 frames = proto.decode_frames(payload)
             except ProtocolError as exc:
                 logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
                 return False
-        elif self.state is not _CLOSED:
-            # The common case, one bare packet: no list of frames to walk.
-            if self._stats is not None:
-                self._stats.packets_recv_total += 1
-            self._holding += 1
-            try:
-                packet = proto.parse_packet(payload)
-                _DISPATCH[packet[0]](self, packet)  # by type
-            except ProtocolError as exc:
-                logger.warning("session %s: ignoring bad packet: %s", self.sid, exc)
-            finally:
-                self._holding -= 1
-            if self._queue:
-                self.flush()
-            return True
-        else:
-            return True
-        if self._stats is not None:
-            self._stats.packets_recv_total += len(frames)
+        self._stats.packets_recv_total += len(frames)
         self._holding += 1
         try:
             for frame in frames:
@@ -471,11 +470,11 @@ class Session:
             return
         if message is _UNDECODED:
             message = data
-        if ack_data:
-            self._call_user(conn, conn.on_message, (message,),
-                            self._ack_sender(endpoint, message_id))
-            return
         if message_id:
+            if ack_data:
+                self._call_user(conn, conn.on_message, (message,),
+                                self._ack_sender(endpoint, message_id))
+                return
             self._auto_ack(endpoint, message_id)
         # _call_user's guard, written out: this is the path of every message.
         try:

@@ -19,7 +19,7 @@ def test_each_case_is_answered_by_the_application():
     session = micro["make_session"]()
     session.transport.send_messages = sent.extend
     for packet in micro["CASES"].values():
-        session.receive_frames(packet)
+        session.receive_frame(packet)
     assert sent == ["3:::hello world 12345", '5:::{"name":"pong","args":[1]}']
     assert not session.is_closed
 

@@ -203,6 +203,34 @@ def test_stats_count_sessions_and_packets(make_session, stats, transport):
     assert stats.sessions_active == 0
 
 
+def test_socket_frames_are_handled_one_packet_or_a_payload_each(make_session, stats, transport):
+    session = make_session()
+    session.attach(transport)
+    session.receive_frame("3:::a")
+    session.receive_frame("\ufffd5\ufffd3:::b\ufffd5\ufffd3:::c")
+    assert transport.packets[1:] == ["3:::got a", "3:::got b", "3:::got c"]
+    assert stats.packets_recv_total == 3
+
+
+def test_a_bad_socket_frame_is_logged_and_the_session_goes_on(make_session, transport, caplog):
+    session = make_session()
+    session.attach(transport)
+    for frame in ["3", "\ufffd9\ufffd3:::", "3:::on"]:  # no type; a length past the end
+        session.receive_frame(frame)
+    assert transport.packets[-1] == "3:::got on"
+    assert "bad packet" in caplog.text and "unreadable payload" in caplog.text
+    assert not session.is_closed
+
+
+def test_a_closed_session_ignores_socket_frames(make_session, stats, transport):
+    session = make_session()
+    session.attach(transport)
+    session.close()
+    session.receive_frame("3:::late")
+    assert ("message", "late") not in session.conn.calls
+    assert stats.packets_recv_total == 0
+
+
 @pytest.mark.parametrize("path", ["client", "server", "expiry", "transport_lost"])
 def test_on_close_called_exactly_once_on_every_path(make_session, transport, container,
                                                     scheduler, path):
