@@ -362,6 +362,7 @@ class Session:
             self.receive_frames(frame)
         elif self.state is not _CLOSED:
             self._stats.packets_recv_total += 1
+            # _receive_packet, written out: one call less on every socket message.
             try:
                 packet = proto.parse_packet(frame)
                 _DISPATCH[packet[0]](self, packet)  # by type
