@@ -90,7 +90,7 @@ class TornadioPollingHandlerBase(PreflightHandler):
         if not self._finished:
             await self._answered
 
-    async def post(self, session_id: str) -> None:
+    def post(self, session_id: str) -> None:
         """Hand the POSTed packets to the session and answer ``1``."""
         session = self.server.session_for(session_id, self.request)
         if session is not None:
@@ -100,7 +100,7 @@ class TornadioPollingHandlerBase(PreflightHandler):
                 return
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_cors_headers()
-        if self.request.headers.get("Origin"):
+        if self.origin:
             self.set_header("X-XSS-Protection", "0")
         self.safe_finish("1")
 

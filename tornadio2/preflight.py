@@ -106,20 +106,22 @@ class PreflightHandler(web.RequestHandler):
     """Base of tornadio2's HTTP handlers: origin policy, CORS, counters.
 
     Also answers CORS preflight (``OPTIONS``) requests. Subclasses set
-    ``self.server`` through ``initialize(server=router)``.
+    ``self.server`` through ``initialize(server=router)``; ``self.origin`` is
+    the request's ``Origin`` header (``None`` without one).
     """
 
     server: "TornadioRouter"
 
     def initialize(self, server: "TornadioRouter") -> None:  # type: ignore[override]
         self.server = server
+        # Read once: the policy, the CORS headers and the answer all need it.
+        self.origin: Optional[str] = self.request.headers.get("Origin")
 
     def prepare(self) -> None:
         self.server.stats.connection_opened()
         self._counted = True
         if not self.origin_ok():
-            logger.warning("refused origin %r for %s", self.request.headers.get("Origin"),
-                           self.request.path)
+            logger.warning("refused origin %r for %s", self.origin, self.request.path)
             self.refuse_origin()
 
     def refuse_origin(self) -> None:
@@ -142,11 +144,11 @@ class PreflightHandler(web.RequestHandler):
 
     def origin_ok(self) -> bool:
         """Whether this request's Origin passes the router's policy."""
-        return self.server.origin_allowed(self.request.headers.get("Origin"), self.request)
+        return self.server.origin_allowed(self.origin, self.request)
 
     def set_cors_headers(self) -> None:
         """Echo an allowed Origin with credentials, as the native server does."""
-        origin = self.request.headers.get("Origin")
+        origin = self.origin
         if origin:
             self.set_header("Access-Control-Allow-Origin", origin)
             self.set_header("Access-Control-Allow-Credentials", "true")

@@ -255,6 +255,8 @@ class TornadioRouter:
     def origin_allowed(self, origin: Optional[str],
                        request: Optional["HTTPServerRequest"] = None) -> bool:
         """Whether the origin policy lets ``request``, carrying ``Origin: origin``, in."""
+        if not origin:
+            return True  # no Origin: not a cross-site browser request (see origin_allowed)
         own = "%s://%s" % (request.protocol, request.host) if request is not None else None
         return origin_allowed(origin, self.settings["allowed_origins"], own)
 
