@@ -112,6 +112,9 @@ def quick_rows() -> List[Row]:
 
 SERVER_TITLES = {"tornadio2": "tornadio2", "raw": "raw Tornado", "native": "native 0.9.19"}
 SERVER_NAMES = list(SERVER_TITLES)
+#: tornadio2 at another commit (``--baseline REF``), for before/after comparisons.
+BASELINE = "baseline"
+SERVER_TITLES[BASELINE] = "tornadio2 (baseline)"
 #: Servers that must run: without them the comparison means nothing.
 REQUIRED_SERVERS = ("tornadio2", "raw")
 
@@ -171,6 +174,8 @@ class Env:
     pin: Optional[Tuple[int, int]]  # (server core, generator core)
     clk_tck: int = field(default_factory=lambda: os.sysconf("SC_CLK_TCK"))
     nofile: int = 1024
+    baseline: Optional[Path] = None  # checkout of --baseline REF
+    baseline_ref: str = ""
 
     def pinned(self, argv: List[str], which: int) -> List[str]:
         if self.pin is None:
@@ -184,10 +189,27 @@ def server_argv(env: Env, server: str, heartbeat: float,
     args = ["--port", "0", "--heartbeat", "%g" % heartbeat]
     if server == "native":
         return [env.node, str(SERVERS_DIR / "native_app.js")] + args
-    script = {"tornadio2": "tornadio2_app.py", "raw": "raw_tornado.py"}[server]
     if profile:
         args += ["--profile", profile]
+    if server == BASELINE:
+        assert env.baseline is not None, "the baseline server needs --baseline REF"
+        # The baseline checkout's own app, which imports its own package.
+        return [env.python, str(env.baseline / "bench" / "servers" / "tornadio2_app.py")] + args
+    script = {"tornadio2": "tornadio2_app.py", "raw": "raw_tornado.py"}[server]
     return [env.python, str(SERVERS_DIR / script)] + args
+
+
+def checkout_baseline(ref: str, into: Path) -> Path:
+    """The package and bench servers of commit ``ref``, unpacked under ``into``."""
+    folder = into / "baseline"
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", ref, "tornadio2", "bench/servers"],
+                             cwd=str(ROOT), capture_output=True, timeout=60)
+    if archive.returncode != 0:
+        raise SystemExit("--baseline %s: %s" % (ref, archive.stderr.decode(errors="replace")))
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True,
+                   timeout=60)
+    return folder
 
 
 class ServerFailed(Exception):
@@ -291,6 +313,8 @@ def measure(env: Env, row: Row, server: str, base: Dict[str, Any], run: int,
                               "loadavg": list(os.getloadavg()), "pinned": env.pin}
     if server == "tornadio2":
         record["tornadio2"] = tornadio2_version()
+    elif server == BASELINE:
+        record["baseline"] = env.baseline_ref
     log = tmp / ("%s-%s-%d.log" % (server, row.key, run))
     try:
         proc, port = start_server(env, server, row.heartbeat, log)
@@ -412,7 +436,7 @@ def tables(summary: Dict[Tuple[str, str], Dict[str, Any]], rows: List[str],
               "| server CPU | gen CPU (max) | other CPU (max) | flags |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key in rows:
-        for srv in SERVER_NAMES:
+        for srv in SERVER_NAMES + [BASELINE]:
             s = summary.get((key, srv))
             if s is None:
                 continue
@@ -428,6 +452,40 @@ def tables(summary: Dict[Tuple[str, str], Dict[str, Any]], rows: List[str],
             problems.append("* %s / %s: %s" % (key, srv, sample.replace("\n", " ")[:300]))
     if problems:
         lines += ["", "Problems:"] + problems
+    return "\n".join(lines)
+
+
+def paired_ratio(records: List[Dict[str, Any]], row: str, server: str) -> Optional[float]:
+    """Median over runs of ``server``'s rate / raw Tornado's rate in the same run."""
+    rates: Dict[Tuple[str, int], float] = {
+        (r["server"], r["run"]): r["rate"] for r in records
+        if r["row"] == row and r.get("rate") and "skipped" not in r}
+    ratios = [rate / rates[("raw", run)] for (srv, run), rate in rates.items()
+              if srv == server and ("raw", run) in rates]
+    return statistics.median(ratios) if ratios else None
+
+
+def baseline_table(records: List[Dict[str, Any]], rows: List[str]) -> str:
+    """Before (baseline) and after (this checkout), each against raw Tornado of the same run."""
+    summary = summarize(records)
+    refs = sorted({r["baseline"] for r in records if r.get("baseline")})
+    lines = ["Baseline %s vs this checkout %s; ratios to raw Tornado: of the medians, "
+             "and (paired) the median of each run's ratio." % (
+                 ", ".join(refs) or "?", ", ".join(versions_of(records)) or "?"), "",
+             "| scenario | metric | baseline | tornadio2 | raw Tornado | base/raw | t2/raw "
+             "| base/raw paired | t2/raw paired | change |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key in rows:
+        cells = [summary.get((key, srv)) for srv in (BASELINE, "tornadio2", "raw")]
+        if not all(cells):
+            continue
+        base, after, raw = (c["value"] if c["runs"] else None for c in cells)  # type: ignore[index]
+        paired = [paired_ratio(records, key, srv) for srv in (BASELINE, "tornadio2")]
+        change = "-" if not paired[0] or not paired[1] else "%+.2f" % (paired[1] - paired[0])
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            cells[0]["title"], cells[0]["metric"], _fmt(base), _fmt(after), _fmt(raw),  # type: ignore[index]
+            _ratio(base, raw), _ratio(after, raw), _fmt(paired[0], 2), _fmt(paired[1], 2),
+            change))
     return "\n".join(lines)
 
 
@@ -585,6 +643,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--rows", help="comma-separated row keys (default: all)")
     parser.add_argument("--servers", default=",".join(SERVER_NAMES),
                         help="comma-separated servers among %s" % ",".join(SERVER_NAMES))
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run tornadio2 as of git REF (server 'baseline'), interleaved, "
+                             "and print a before/after table")
     parser.add_argument("--duration", type=float,
                         help="seconds of each measured window (default 10, quick 0.8)")
     parser.add_argument("--warmup", type=float, help="seconds before it (default 2, quick 0.3)")
@@ -611,6 +672,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         keys = list(dict.fromkeys(r["row"] for r in records))
         summary = summarize(records)
         print(tables(summary, keys, versions_of(records)))
+        if any(r["server"] == BASELINE for r in records):
+            print()
+            print(baseline_table(records, keys))
         return 1 if verdict(summary) else 0
 
     rows = quick_rows() if args.quick else full_rows()
@@ -625,7 +689,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             dict.fromkeys(r.key for r in full_rows() + quick_rows())), file=sys.stderr)
         return 2
     servers = [s for s in args.servers.split(",") if s]
-    unknown = set(servers) - set(SERVER_NAMES)
+    if args.baseline and BASELINE not in servers:
+        servers.insert(1 if "tornadio2" in servers else 0, BASELINE)
+    unknown = set(servers) - set(SERVER_NAMES) - ({BASELINE} if args.baseline else set())
     if unknown:
         print("unknown servers: %s" % ", ".join(sorted(unknown)), file=sys.stderr)
         return 2
@@ -646,6 +712,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="tornadio2-bench-") as tmpdir:
         tmp = Path(tmpdir)
+        if args.baseline:
+            env.baseline = checkout_baseline(args.baseline, tmp)
+            env.baseline_ref = args.baseline
         try:
             if args.profile:
                 return profile(env, rows[0], base, tmp, args.top, args.sampler)
@@ -687,6 +756,9 @@ def run_matrix(args: argparse.Namespace, env: Env, rows: List[Row], servers: Lis
     summary = summarize(records)
     print()
     print(tables(summary, [r.key for r in rows], versions_of(records)))
+    if BASELINE in servers:
+        print()
+        print(baseline_table(records, [r.key for r in rows]))
     reasons = verdict(summary)
     for reason in reasons:
         print("FAIL " + reason)

@@ -73,7 +73,7 @@ def make_session(scheduler: FakeScheduler, container: SessionContainer, stats: S
                                        poll_timeout=20, max_queue_length=100)
         if config_changes:
             base = SessionConfig(**{**base.__dict__, **config_changes})
-        session = Session(container.new_id(), conn_class, info, base, scheduler, stats, container)
+        session = Session(container.new_id(), conn_class, info, base, scheduler, stats, container.hooks)
         opened = session.open()
         try:
             opened.send(None)

@@ -65,12 +65,13 @@ def broadcast(connections: Iterable["SocketConnection"], name: str,
     packets: Dict[Optional[str], str] = {}
     sent = 0
     for conn in connections:
-        if conn.is_closed:
+        outlet = conn._outlet
+        if outlet.closed:
             continue
         packet = packets.get(conn.endpoint)
         if packet is None:
             packet = packets[conn.endpoint] = proto.event(conn.endpoint, name, None, *args, **kwargs)
-        conn._send(packet)
+        outlet.send(packet)
         sent += 1
     return sent
 
@@ -128,15 +129,14 @@ class SocketConnection:
         self.session = session
         self.endpoint = endpoint
         self._text_prefix = proto.text_prefix(endpoint)
-        self.is_closed = False
         self._acks = _AckRegistry()
-        # Packets sent while the session still decides whether this endpoint
-        # is accepted; they follow its connect packet (``None``: not holding).
-        self._held: Optional[List[str]] = None
-        # Where sent packets go: the session; the held list while the endpoint
-        # opens; nowhere once closed. Swapped on each change, so that a send
-        # tests no state.
-        self._send: Callable[[str], None] = session.send_packet
+        # Where sent packets go; the session holds, opens and closes it.
+        self._outlet = session.outlet_for(endpoint)
+
+    @property
+    def is_closed(self) -> bool:
+        """True once this connection (or endpoint) has closed, or was refused."""
+        return self._outlet.closed
 
     # -- hooks for applications ------------------------------------------------
 
@@ -176,14 +176,14 @@ class SocketConnection:
         ``force_json`` a string is sent as already encoded JSON.
         """
         if callback is None and message.__class__ is str and message and not force_json:
-            self._send(self._text_prefix + message)  # plain text: the common case
+            self._outlet.send(self._text_prefix + message)  # plain text: the common case
             return
         message_id = self._acks.add(message, callback) if callback else None
-        self._send(proto.message(self.endpoint, message, message_id, force_json))
+        self._outlet.send(proto.message(self.endpoint, message, message_id, force_json))
 
     def emit(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Send the event ``name`` with positional or keyword arguments."""
-        self._send(proto.event(self.endpoint, name, None, *args, **kwargs))
+        self._outlet.send(proto.event(self.endpoint, name, None, *args, **kwargs))
 
     def emit_ack(self, callback: AckCallback, name: str, *args: Any, **kwargs: Any) -> None:
         """Send an event the client must acknowledge.
@@ -192,7 +192,7 @@ class SocketConnection:
         the client's handler passed to its acknowledgement function.
         """
         message_id = self._acks.add((name, args, kwargs), callback)
-        self._send(proto.event(self.endpoint, name, message_id, *args, **kwargs))
+        self._outlet.send(proto.event(self.endpoint, name, message_id, *args, **kwargs))
 
     def close(self) -> None:
         """Disconnect this connection (the whole session for the main one)."""
@@ -220,23 +220,3 @@ class SocketConnection:
     def pending_acks(self) -> int:
         """How many ACKs this connection still waits for."""
         return len(self._acks)
-
-    def _hold(self) -> None:
-        """Keep what is sent until :meth:`_release_held` (while the endpoint opens)."""
-        self._held = []
-        self._send = self._held.append
-
-    def _release_held(self) -> List[str]:
-        """Stop holding; the packets held so far, in order."""
-        held, self._held = self._held or [], None
-        if not self.is_closed:
-            self._send = self.session.send_packet
-        return held
-
-    def _mark_closed(self) -> None:
-        self.is_closed = True
-        self._acks.clear()
-        self._send = self._drop
-
-    def _drop(self, packet: str) -> None:
-        logger.debug("dropping a packet sent on a closed connection: %.80s", packet)

@@ -9,15 +9,15 @@ pushed back) for applications that used it.
 
 import heapq
 import itertools
-import logging
 import math
 from typing import Any, Callable, List, Optional, Tuple
 
 from tornado.ioloop import IOLoop
 
+from tornadio2 import usercode
+
 __all__ = ["IOLoopScheduler", "ScheduledCall", "Callback", "Timeout"]
 
-logger = logging.getLogger("tornadio2.periodic")
 
 
 class Timeout:
@@ -118,8 +118,8 @@ class IOLoopScheduler:
                 continue
             try:
                 callback()
-            except Exception:
-                logger.exception("error in a scheduled call %r", callback)
+            except Exception as exc:
+                usercode.report(exc, callback, "the other scheduled calls go on")
         # Calls made by the callbacks may have set a later wakeup than what is now first.
         if heap and heap[0][0] < self._wakeup_at:
             self._wake_at(heap[0][0])
@@ -177,4 +177,7 @@ class Callback:
             return
         self._deadline = self._loop.time() + self.period
         self._timeout = Timeout(self._loop, self.period, self._run)
-        self.callback()
+        try:
+            self.callback()
+        except Exception as exc:
+            usercode.report(exc, self.callback, "it runs again in %s s" % self.period)

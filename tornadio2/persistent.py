@@ -14,8 +14,9 @@ from tornado.concurrent import Future
 from tornado.iostream import IOStream, StreamClosedError
 
 from tornadio2 import hixie76
-from tornadio2.exceptions import ProtocolError
-from tornadio2.preflight import to_utf8
+from tornadio2.exceptions import ProtocolError, SessionClosedError
+from tornadio2.preflight import Server
+from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
 
 __all__ = ["TornadioWebSocketHandler", "TornadioFlashSocketHandler"]
@@ -29,7 +30,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
     name = "websocket"
     oneshot = False
 
-    def initialize(self, server: Any) -> None:  # type: ignore[override]
+    def initialize(self, server: Server) -> None:  # type: ignore[override]
         self.server = server
         self.session: Optional[Session] = None
         self._counted = False
@@ -53,15 +54,25 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             self.set_nodelay(True)
         session = self.server.session_for(session_id, self.request)
         if session is None:
-            self.send_messages([NOT_HANDSHAKEN])
-            self.close()
+            self._not_handshaken()
             return
         self.session = session
         if self.server.settings["websocket_check"]:
             self._probing = True
             session.probe(self)
         else:
+            self._attach(session)
+
+    def _attach(self, session: Session) -> None:
+        try:
             session.attach(self)
+        except SessionClosedError:
+            self.session = None
+            self._not_handshaken()
+
+    def _not_handshaken(self) -> None:
+        self.send_messages([NOT_HANDSHAKEN])
+        self.close()
 
     def on_message(self, message: Any) -> None:
         session = self.session
@@ -72,7 +83,9 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             return
         if self._probing:
             self._probing = False
-            session.attach(self)
+            self._attach(session)
+            if self.session is None:
+                return
         session.receive_frame(message)
 
     def on_close(self) -> None:

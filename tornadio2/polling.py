@@ -16,8 +16,9 @@ from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 from tornado.web import stream_request_body
 
-from tornadio2.preflight import PreflightHandler, to_utf8
-from tornadio2.proto import encode_frames, json_dumps, json_load
+from tornadio2.exceptions import SessionClosedError
+from tornadio2.preflight import PreflightHandler, Server
+from tornadio2.proto import encode_frames, json_dumps, json_load, to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
 
 __all__ = [
@@ -55,7 +56,7 @@ class TornadioPollingHandlerBase(PreflightHandler):
     name = "polling"
     oneshot = True
 
-    def initialize(self, server: Any) -> None:  # type: ignore[override]
+    def initialize(self, server: Server) -> None:  # type: ignore[override]
         super().initialize(server)
         self.session: Optional[Session] = None
         self._answered: Optional["Future[None]"] = None
@@ -75,20 +76,28 @@ class TornadioPollingHandlerBase(PreflightHandler):
     async def get(self, session_id: str) -> None:
         """Hold the request until the session has packets or gives up the poll."""
         if "disconnect" in self.request.query_arguments:
-            self.server.force_disconnect(session_id)
+            self.server.force_disconnect(session_id, self.request)
             self.safe_finish()
             return
         session = self.server.session_for(session_id, self.request)
         if session is None:
-            self.send_messages([NOT_HANDSHAKEN])
-            self.session_closed()
+            self._not_handshaken()
             return
         self.session = session
         self._answered = Future()
         self.start_response()
-        session.attach(self)
+        try:
+            session.attach(self)
+        except SessionClosedError:
+            self.session = None
+            self._not_handshaken()
+            return
         if not self._finished:
             await self._answered
+
+    def _not_handshaken(self) -> None:
+        self.send_messages([NOT_HANDSHAKEN])
+        self.session_closed()
 
     def post(self, session_id: str) -> None:
         """Hand the POSTed packets to the session and answer ``1``."""

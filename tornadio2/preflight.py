@@ -1,105 +1,62 @@
-"""The HTTP side every tornadio2 request handler shares.
+"""The HTTP side every tornadio2 request handler shares, and what handlers need of a server.
 
-This module owns the origin policy (one function, used by polling requests and
-websocket upgrades alike), the CORS headers, the CORS preflight answer, the
-per-request connection counters, and the text-to-bytes step of every transport.
-It does not build or parse Socket.IO packets.
+This module owns :class:`PreflightHandler`, the base of the HTTP transports
+and the handshake: the router's origin policy applied to each request, the
+CORS headers and the CORS preflight answer, the per-request connection
+counters, short plain-text errors and a finish that tolerates a vanished
+client. Handlers are typed against :class:`Server`, the few things they ask
+of the router, so that they never import it. This module does not build or
+parse Socket.IO packets.
 """
 
 import logging
-from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Union
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Union
 
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from tornadio2.session import ConnectionInfo
+from tornadio2.proto import to_utf8
+from tornadio2.session import ConnectionInfo, Session
+from tornadio2.stats import StatsCollector
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornado.httputil import HTTPServerRequest
 
-    from tornadio2.router import TornadioRouter
-
-__all__ = ["PreflightHandler", "origin_allowed", "connection_info", "to_utf8"]
+__all__ = ["PreflightHandler", "Server"]
 
 logger = logging.getLogger("tornadio2.preflight")
 
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
+class Server(Protocol):
+    """What tornadio2's handlers ask of the router that mounted them."""
 
-_last_encoded: List[Any] = [None, b""]
+    settings: Dict[str, Any]
+    stats: StatsCollector
 
+    @property
+    def heartbeat_timeout(self) -> Optional[int]:
+        """The heartbeat timeout announced in the handshake."""
 
-def to_utf8(text: str) -> bytes:
-    """UTF-8 bytes of ``text``; a lone surrogate becomes U+FFFD, as node writes it.
+    @property
+    def close_timeout(self) -> int:
+        """The close timeout announced in the handshake."""
 
-    The last result is kept: a broadcast hands the same string to every
-    recipient's transport, and it is encoded once.
-    """
-    if text is _last_encoded[0]:
-        return _last_encoded[1]
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        data = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
-    _last_encoded[0], _last_encoded[1] = text, data
-    return data
+    @property
+    def transports(self) -> List[str]:
+        """The transports announced in the handshake, in order."""
 
+    def origin_allowed(self, origin: Optional[str],
+                       request: Optional["HTTPServerRequest"] = None) -> bool:
+        """Whether ``request``, carrying ``Origin: origin``, passes the origin policy."""
 
-def _origin_parts(origin: str) -> Optional[tuple]:
-    parts = urlsplit(origin.strip())
-    if not parts.scheme or not parts.hostname:
-        return None
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 80)
-    except ValueError:
-        return None
-    return parts.scheme.lower(), parts.hostname.lower(), port
+    async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
+        """A new session for a handshake; ``None`` if the application refused it."""
 
+    def session_for(self, session_id: str, request: "HTTPServerRequest") -> Optional[Session]:
+        """The session a request names, if that request may use it."""
 
-def _entry_matches(entry: str, scheme: str, host: str, port: int) -> bool:
-    """One allow-list entry: ``scheme://host[:port]`` or native ``host:port`` with ``*``."""
-    entry = entry.strip().lower()
-    if "://" in entry:
-        allowed = _origin_parts(entry)
-        return allowed == (scheme, host, port)
-    entry_host, _, entry_port = entry.rpartition(":") if ":" in entry else (entry, "", "*")
-    return entry_host in ("*", host) and entry_port in ("*", str(port))
-
-
-def origin_allowed(origin: Optional[str], allowed: Union[str, Iterable[str]],
-                   server_origin: Optional[str] = None) -> bool:
-    """Whether a request carrying ``Origin: origin`` may use the server.
-
-    Requests without an Origin (non-browser clients, same-origin requests of
-    old browsers) and same-origin requests (host and port equal to those of
-    ``server_origin``, ``scheme://host[:port]`` of the request) are always
-    allowed; ``'*'`` allows every origin, as the native server and TornadIO2
-    do by default.
-    """
-    if not origin:
-        return True
-    if allowed == "*" or (not isinstance(allowed, str) and "*" in allowed):
-        return True
-    parts = _origin_parts(origin)
-    if parts is None:
-        return False
-    scheme, host, port = parts
-    own = _origin_parts(server_origin) if server_origin else None
-    if own is not None and own[1:] == (host, port):
-        return True
-    entries = [allowed] if isinstance(allowed, str) else allowed
-    return any(_entry_matches(entry, scheme, host, port) for entry in entries)
-
-
-def connection_info(request: "HTTPServerRequest") -> ConnectionInfo:
-    """A :class:`ConnectionInfo` from the handshake request."""
-    arguments = {
-        name: [value.decode("utf-8", "replace") for value in values]
-        for name, values in request.query_arguments.items()
-    }
-    return ConnectionInfo(request.remote_ip or "", arguments, request.cookies,
-                          request.headers, request.path)
+    def force_disconnect(self, session_id: str, request: "HTTPServerRequest") -> None:
+        """End a session because its client asked to (``?disconnect``)."""
 
 
 class PreflightHandler(web.RequestHandler):
@@ -110,9 +67,9 @@ class PreflightHandler(web.RequestHandler):
     the request's ``Origin`` header (``None`` without one).
     """
 
-    server: "TornadioRouter"
+    server: Server
 
-    def initialize(self, server: "TornadioRouter") -> None:  # type: ignore[override]
+    def initialize(self, server: Server) -> None:  # type: ignore[override]
         self.server = server
         # Read once: the policy, the CORS headers and the answer all need it.
         self.origin: Optional[str] = self.request.headers.get("Origin")

@@ -23,7 +23,7 @@ __all__ = [
     "ERROR", "NOOP", "PACKET_NAMES", "FRAME_SEPARATOR", "REASONS", "ADVICE",
     "Packet", "parse_packet", "decode_packet", "encode_packet", "decode_frames", "encode_frames",
     "utf16_len", "decode_event", "decode_ack", "decode_json", "handshake_body",
-    "json_dumps", "json_load",
+    "json_dumps", "json_load", "to_utf8",
     "disconnect", "connect", "heartbeat", "text_prefix", "message", "event", "ack", "error", "noop",
 ]
 
@@ -100,6 +100,18 @@ def decode_json(data: str) -> Any:
         return _decoder.decode(data)
     except ValueError as exc:
         raise ProtocolError("invalid JSON: %s" % exc) from None
+
+
+def to_utf8(text: str) -> bytes:
+    """UTF-8 bytes of ``text``; a lone surrogate becomes U+FFFD, as node writes it.
+
+    JavaScript strings may hold unpaired surrogates (an emoji cut in half);
+    Python refuses to encode them, node writes the replacement character.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 # -- packets -----------------------------------------------------------------

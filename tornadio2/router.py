@@ -1,25 +1,30 @@
-"""The router: settings, the URL table, live sessions and the handshake.
+"""The router: settings, the URL table and the live sessions.
 
-This module wires URLs to transport handlers, answers the handshake (plain and
-JSONP), keeps the session container and owns the two periodic jobs of a server:
-the expiry sweep and the stats tick. Transports ask it for sessions
-(:meth:`TornadioRouter.session_for`), which applies the IP binding.
+This module wires URLs to the handlers (:mod:`tornadio2.handlers` for the
+handshake and friends, :mod:`tornadio2.persistent` and :mod:`tornadio2.polling`
+for transports), keeps the session container and owns the two periodic jobs of
+a server: the expiry sweep and the stats tick. Handlers ask it for sessions
+(:meth:`TornadioRouter.session_for`, which applies the IP binding) through
+the :class:`~tornadio2.preflight.Server` protocol; it is the only module that
+knows them all.
 """
 
 import logging
-import os
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 
 from tornado import web
 
-from tornadio2 import proto
+from tornadio2.clientfiles import client_urls, find_client_path
+from tornadio2.handlers import (
+    DisconnectHandler, HandshakeHandler, StatsHandler, VersionHandler,
+)
+from tornadio2.origin import origin_allowed
 from tornadio2.periodic import Callback, IOLoopScheduler
 from tornadio2.persistent import TornadioFlashSocketHandler, TornadioWebSocketHandler
 from tornadio2.polling import (
     TornadioHtmlFileHandler, TornadioJSONPHandler, TornadioXHRPollingHandler,
 )
-from tornadio2.preflight import PreflightHandler, connection_info, origin_allowed
-from tornadio2.session import Session, SessionConfig
+from tornadio2.session import ConnectionInfo, Session, SessionConfig
 from tornadio2.sessioncontainer import SessionContainer
 from tornadio2.stats import StatsCollector
 
@@ -28,7 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
 
     from tornadio2.conn import SocketConnection
 
-__all__ = ["TornadioRouter", "HandshakeHandler", "StatsHandler", "DEFAULT_SETTINGS", "PROTOCOLS"]
+__all__ = ["TornadioRouter", "HandshakeHandler", "StatsHandler", "DEFAULT_SETTINGS", "PROTOCOLS",
+           "find_client_path"]
 
 logger = logging.getLogger("tornadio2.router")
 
@@ -74,25 +80,6 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     # parents; None serves no client files.
     "client_path": "auto",
 }
-
-_WELCOME = "Welcome to socket.io."
-_CLIENT_DIST = os.path.join("node_modules", "socket.io-client", "dist")
-
-
-def find_client_path(setting: Optional[str]) -> Optional[str]:
-    """The folder of the browser client to serve, from the ``client_path`` setting."""
-    if setting != "auto":
-        return setting
-    folder = os.path.abspath(os.getcwd())
-    while True:
-        candidate = os.path.join(folder, _CLIENT_DIST)
-        if os.path.isfile(os.path.join(candidate, "socket.io.js")):
-            return candidate
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-
 
 class TornadioRouter:
     """Routes Socket.IO URLs under ``/{namespace}`` to ``connection`` sessions.
@@ -161,21 +148,11 @@ class TornadioRouter:
             urls.append(web.url(prefix + r"/1/%s/?" % name, HandshakeHandler, kwargs))
             urls.append(web.url(prefix + r"/1/%s/(?P<session_id>[^/]+)/?" % name,
                                 PROTOCOLS[name], kwargs))
-        urls.extend(self._client_urls(prefix))
+        urls.extend(client_urls(prefix, find_client_path(self.settings["client_path"])))
         if prefix:
             urls.append(web.url(prefix + r"/?(?P<version>[^/]*)/?.*", VersionHandler, kwargs))
         return urls
 
-    def _client_urls(self, prefix: str) -> List[Any]:
-        folder = find_client_path(self.settings["client_path"])
-        if folder is None:
-            return []
-        files = {"path": folder}
-        return [
-            web.url(prefix + r"/(socket\.io(?:\.min)?\.js)", web.StaticFileHandler, files),
-            web.url(prefix + r"/static/flashsocket/(WebSocketMain(?:Insecure)?\.swf)",
-                    web.StaticFileHandler, files),
-        ]
 
     @property
     def urls(self) -> List[Any]:
@@ -221,10 +198,13 @@ class TornadioRouter:
             logger.debug("session %s expired", session.sid)
             session.close(send_disconnect=False)
 
-    async def create_session(self, request: "HTTPServerRequest") -> Optional[Session]:
-        """Make a session for a handshake; ``None`` if the application refused it."""
-        session = Session(self.sessions.new_id(), self.connection, connection_info(request),
-                          self.session_config, self.scheduler, self.stats, self.sessions)
+    async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
+        """Make a session for a handshake; ``None`` if the application refused it.
+
+        An exception from the application's ``on_open`` propagates.
+        """
+        session = Session(self.sessions.new_id(), self.connection, info, self.session_config,
+                          self.scheduler, self.stats, self.sessions.hooks)
         if not await session.open():
             return None
         self.sessions.add(session)
@@ -246,9 +226,12 @@ class TornadioRouter:
             return None
         return session
 
-    def force_disconnect(self, session_id: str) -> None:
-        """End a session because its client asked to (``?disconnect``)."""
-        session = self.sessions.get(session_id)
+    def force_disconnect(self, session_id: str, request: "HTTPServerRequest") -> None:
+        """End a session because its client asked to (``?disconnect``).
+
+        The request must be one that may use the session (:meth:`session_for`).
+        """
+        session = self.session_for(session_id, request)
         if session is not None:
             session.close()
 
@@ -259,97 +242,3 @@ class TornadioRouter:
             return True  # no Origin: not a cross-site browser request (see origin_allowed)
         own = "%s://%s" % (request.protocol, request.host) if request is not None else None
         return origin_allowed(origin, self.settings["allowed_origins"], own)
-
-
-class HandshakeHandler(PreflightHandler):
-    """``/{namespace}/1/``: make a session and tell the client its parameters."""
-
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            session = await self.server.create_session(self.request)
-        except web.HTTPError:
-            raise
-        except Exception:
-            logger.error("on_open failed during the handshake", exc_info=True)
-            self._refuse(500, "handshake error")
-            return
-        if session is None:
-            self._refuse(403, "handshake unauthorized")
-            return
-        body = proto.handshake_body(session.sid, self.server.heartbeat_timeout,
-                                    self.server.close_timeout, self.server.transports)
-        if self._jsonp is not None:
-            self._write_js("io.j[%s](%s);" % (self._jsonp, proto.json_dumps(body)))
-        else:
-            self.set_header("Content-Type", "text/plain")
-            self.set_cors_headers()
-            self.finish(body)
-
-    post = get
-
-    def prepare(self) -> None:
-        jsonp = self.get_query_argument("jsonp", None)
-        self._jsonp = jsonp if jsonp and jsonp.isascii() and jsonp.isdigit() else None
-        super().prepare()
-
-    def refuse_origin(self) -> None:
-        self._refuse(403, "handshake bad origin")
-
-    def _refuse(self, status: int, message: str) -> None:
-        if self._jsonp is not None:
-            self._write_js("io.j[%s](new Error(%s));" % (self._jsonp, proto.json_dumps(message)))
-            return
-        self.set_status(status)
-        self.set_header("Content-Type", "text/plain")
-        if status != 403 or message != "handshake bad origin":
-            self.set_cors_headers()
-        self.finish(message)
-
-    def _write_js(self, script: str) -> None:
-        self.set_header("Content-Type", "application/javascript")
-        self.finish(script)
-
-
-class DisconnectHandler(PreflightHandler):
-    """``/{namespace}/1//SID/?disconnect``: the client's synchronous goodbye."""
-
-    def get(self, session_id: str) -> None:
-        if "disconnect" in self.request.query_arguments:
-            self.server.force_disconnect(session_id)
-        self.set_cors_headers()
-        self.finish()
-
-    post = get
-
-
-class VersionHandler(PreflightHandler):
-    """Other protocol versions: refused as the native server refuses them."""
-
-    def get(self, version: str, *args: Any) -> None:
-        if version.isascii() and version.isdigit() and int(version) not in (0, 1):
-            self.set_status(500)
-            self.finish("Protocol version not supported.")
-        elif version in ("", "0") or not version.isdigit():
-            self.set_header("Content-Type", "text/plain")
-            self.finish(_WELCOME)
-        else:
-            raise web.HTTPError(404)
-
-    post = get
-
-
-class StatsHandler(web.RequestHandler):
-    """Serves a router's ``stats.dump()`` as JSON, for monitoring.
-
-    Mount it yourself, where only your monitoring can reach it::
-
-        (r"/stats", StatsHandler, {"router": router})
-    """
-
-    def initialize(self, router: TornadioRouter) -> None:  # type: ignore[override]
-        self.router = router
-
-    def get(self) -> None:
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(proto.json_dumps(self.router.stats.dump()))

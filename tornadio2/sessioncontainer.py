@@ -1,17 +1,20 @@
 """Live sessions by id, and the one expiry sweep that serves all of them.
 
 This module owns session ids (from :mod:`secrets`) and the deadlines of
-detached sessions, kept in one heap so a sweep touches only what is due. It
-must not import Tornado: the router calls :meth:`SessionContainer.expire` from
-its periodic callback, and tests call it with ``now=``.
+detached sessions, kept in one heap so a sweep touches only what is due.
+Sessions do not know their container: they report through the
+:class:`~tornadio2.session.SessionHooks` that :attr:`SessionContainer.hooks`
+gives the router to pass them. It must not import Tornado: the router calls
+:meth:`SessionContainer.expire` from its periodic callback, and tests call it
+with ``now=``.
 """
 
 import heapq
 import secrets
 import time
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
-from tornadio2.session import Session
+from tornadio2.session import Session, SessionHooks
 
 __all__ = ["SessionContainer", "new_session_id"]
 
@@ -35,6 +38,9 @@ class SessionContainer:
     def __init__(self) -> None:
         self._sessions: Dict[str, Session] = {}
         self._deadlines: List[Tuple[float, str]] = []
+        self._in_heap: Set[str] = set()  # ids with an entry in the deadline heap
+        #: What sessions of this container report to (give it to :class:`Session`).
+        self.hooks = SessionHooks(expiring=self.schedule_expiry, ended=self.discard)
 
     def new_id(self) -> str:
         """A fresh id not used by a live session."""
@@ -56,10 +62,15 @@ class SessionContainer:
         """Forget session ``sid`` (its heap entry is dropped when it comes due)."""
         return self._sessions.pop(sid, None)
 
+    def discard(self, session: Session) -> None:
+        """Forget ``session`` if it is the one kept under its id (it has ended)."""
+        if self._sessions.get(session.sid) is session:
+            del self._sessions[session.sid]
+
     def schedule_expiry(self, session: Session) -> None:
         """Make sure the sweep will look at ``session`` by its ``expires_at``."""
-        if not session.expiry_scheduled and session.expires_at is not None:
-            session.expiry_scheduled = True
+        if session.expires_at is not None and session.sid not in self._in_heap:
+            self._in_heap.add(session.sid)
             heapq.heappush(self._deadlines, (session.expires_at, session.sid))
 
     def expire(self, now: Optional[float] = None) -> List[Session]:
@@ -70,10 +81,10 @@ class SessionContainer:
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             _, sid = heapq.heappop(heap)
+            self._in_heap.discard(sid)
             session = self._sessions.get(sid)
             if session is None:
                 continue
-            session.expiry_scheduled = False
             if session.expires_at is None:
                 continue  # attached again: the next detach schedules it anew
             if session.expires_at <= now:

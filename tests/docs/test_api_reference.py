@@ -24,7 +24,8 @@ from tests.docs.snippets import DOCS, ROOT
 PUBLIC_MODULES = [
     "proto", "conn", "session", "router", "server", "stats", "gen", "periodic",
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
-    "polling", "persistent",
+    "polling", "persistent", "sessiontypes", "packets", "endpoints", "usercode", "origin",
+    "handlers", "clientfiles",
 ]
 
 

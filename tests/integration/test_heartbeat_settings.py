@@ -62,3 +62,15 @@ async def test_jsonp_polling_gets_no_heartbeats_without_global_heartbeats(wire):
 async def test_sockets_get_heartbeats_without_global_heartbeats(wire):
     conn = await wire.ws_session()
     assert await read_message(conn) == "2::"
+
+
+@pytest.mark.settings(websocket_check=True, heartbeat_interval=1, client_timeout=1)
+@pytest.mark.gen_test(timeout=8)
+async def test_websocket_check_probe_closes_when_the_client_never_answers(wire):
+    sid = await wire.new_sid()
+    conn = await wire.websocket(sid)
+    assert await read_message(conn) == "2::"
+    # Announced heartbeat timeout: 1 + 1 s; the socket is closed then, unanswered.
+    assert await read_message(conn, timeout=4) is None
+    poll = XhrSession(wire, sid)
+    assert await poll.get_text() == "1::"  # the session itself lives on

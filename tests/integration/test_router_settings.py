@@ -125,7 +125,7 @@ def test_router_stop_closes_sessions_and_timers():
 
         session = Session(router.sessions.new_id(), EchoConnection,
                           ConnectionInfo("127.0.0.1", {}, None), router.session_config,
-                          router.scheduler, router.stats, router.sessions)
+                          router.scheduler, router.stats, router.sessions.hooks)
         await session.open()
         router.sessions.add(session)
         router.stop()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tornadio2.preflight import origin_allowed
+from tornadio2.origin import origin_allowed
 
 
 @pytest.mark.parametrize("origin, allowed, server, expected", [

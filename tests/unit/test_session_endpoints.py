@@ -193,5 +193,103 @@ def test_main_on_open_raising_connection_rejected_refuses_handshake(scheduler, c
         def on_open(self, info):
             raise ConnectionRejected()
 
-    session = Session("sid", Raising, info, SessionConfig(), scheduler, None, container)
+    session = Session("sid", Raising, info, SessionConfig(), scheduler, None, container.hooks)
     assert asyncio.run(session.open()) is False
+
+
+class ClosesInOpen(RecordingConnection):
+    def on_open(self, info):
+        super().on_open(info)
+        self.send("never seen")
+        self.close()
+
+
+def test_close_inside_endpoint_on_open_refuses_the_endpoint(make_session, transport):
+    class Root(RecordingConnection):
+        __endpoints__ = {"/x": ClosesInOpen}
+
+    session = make_session(Root)
+    session.attach(transport)
+    session.receive_frames("1::/x")
+    assert transport.packets == ["1::", "7::/x:2"]
+    assert session.get_endpoint("/x") is None
+    assert not session.is_closed
+    session.receive_frames("3::/x:late")  # the endpoint is gone: nothing answers
+    assert transport.packets == ["1::", "7::/x:2"]
+
+
+def test_close_inside_endpoint_on_open_still_calls_on_close_once(make_session, transport):
+    made = []
+
+    class Closer(ClosesInOpen):
+        def on_open(self, info):
+            made.append(self)
+            return super().on_open(info)
+
+    class Root(RecordingConnection):
+        __endpoints__ = {"/x": Closer}
+
+    session = make_session(Root)
+    session.attach(transport)
+    session.receive_frames("1::/x")
+    session.close()
+    assert made[0].calls.count(("close",)) == 1
+    assert made[0].is_closed
+
+
+def test_close_inside_async_endpoint_on_open_refuses_the_endpoint():
+    async def scenario():
+        class AsyncCloser(RecordingConnection):
+            async def on_open(self, info):
+                await asyncio.sleep(0)
+                self.close()
+
+        class Root(SocketConnection):
+            __endpoints__ = {"/x": AsyncCloser}
+
+        session, transport = await _attached_session(Root)
+        session.receive_frames("1::/x")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return transport.packets
+
+    assert asyncio.run(scenario()) == ["1::", "7::/x:2"]
+
+
+async def _attached_session(conn_class):
+    from tests.fakes import FakeScheduler, FakeTransport
+    from tornadio2.session import ConnectionInfo, Session, SessionConfig
+
+    session = Session("s", conn_class, ConnectionInfo("1.2.3.4", {}, None), SessionConfig(),
+                      FakeScheduler())
+    await session.open()
+    transport = FakeTransport()
+    session.attach(transport)
+    return session, transport
+
+
+def test_endpoint_whose_async_on_open_is_pending_at_close_gets_on_close_once():
+    async def scenario():
+        gate = asyncio.get_running_loop().create_future()
+        opened = []
+
+        class Pending(RecordingConnection):
+            async def on_open(self, info):
+                opened.append(self)
+                await gate
+
+        class Root(SocketConnection):
+            __endpoints__ = {"/slow": Pending}
+
+        session, transport = await _attached_session(Root)
+        session.receive_frames("1::/slow")
+        session.close()
+        gate.set_result(None)  # on_open finishes after the session ended
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return opened[0], transport
+
+    conn, transport = asyncio.run(scenario())
+    assert conn.calls.count(("close",)) == 1
+    assert conn.is_closed
+    assert "1::/slow" not in transport.packets

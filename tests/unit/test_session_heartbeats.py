@@ -83,3 +83,26 @@ def test_close_cancels_timers(make_session, transport, scheduler):
     session.attach(transport)
     session.close()
     assert scheduler.pending == 0
+
+
+def test_unanswered_websocket_check_probe_is_closed_after_the_heartbeat_timeout(
+        make_session, transport, scheduler):
+    session = make_session(heartbeat_interval=12, heartbeat_timeout=17)
+    session.probe(transport)
+    assert transport.packets == ["2::"]
+    scheduler.advance(16.9)
+    assert not transport.closed
+    scheduler.advance(0.2)
+    assert transport.closed
+    assert not session.is_closed  # the session waits for another transport
+    assert session.transport is None
+
+
+def test_answered_websocket_check_probe_is_kept(make_session, transport, scheduler):
+    session = make_session(heartbeat_interval=12, heartbeat_timeout=17)
+    session.probe(transport)
+    scheduler.advance(5)
+    session.attach(transport)  # what the handler does once the client answers
+    scheduler.advance(20)
+    assert not transport.closed
+    assert session.transport is transport

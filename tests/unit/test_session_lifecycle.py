@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from tests.fakes import FakeTransport, RecordingConnection
+from tornadio2.exceptions import SessionClosedError
 from tornadio2.session import Session, SessionConfig, SessionState
 
 
@@ -96,10 +97,11 @@ def test_close_while_detached_delivers_disconnect_on_next_poll(make_session, con
     session.close()
     assert session.sid in container
     poll = FakeTransport(oneshot=True)
-    assert session.attach(poll) is True
+    session.attach(poll)
     assert poll.packets == ["3:::bye", "0::"]
     assert session.sid not in container
-    assert session.attach(FakeTransport(oneshot=True)) is False
+    with pytest.raises(SessionClosedError):
+        session.attach(FakeTransport(oneshot=True))
 
 
 def test_send_after_close_is_dropped(make_session, transport):
@@ -176,7 +178,7 @@ def test_refused_open_returns_false(scheduler, container, stats, info):
     class Refusing(RecordingConnection):
         refuse = True
 
-    session = Session("sid", Refusing, info, SessionConfig(), scheduler, stats, container)
+    session = Session("sid", Refusing, info, SessionConfig(), scheduler, stats, container.hooks)
     assert asyncio.run(session.open()) is False
     assert session.is_closed
     assert stats.sessions_active == 0
@@ -188,7 +190,7 @@ def test_async_on_open_can_refuse(scheduler, container, stats, info):
             await asyncio.sleep(0)
             return False
 
-    session = Session("sid", AsyncRefusing, info, SessionConfig(), scheduler, stats, container)
+    session = Session("sid", AsyncRefusing, info, SessionConfig(), scheduler, stats, container.hooks)
     assert asyncio.run(session.open()) is False
 
 
