@@ -36,9 +36,9 @@ _ensure_venv() {
     if [ -x "$VENV_PYTHON" ] && "$VENV_PYTHON" -c 'import pip' 2>/dev/null; then
         return
     fi
-    command -v "$python" >/dev/null 2>&1 || _die "$python not found; install Python 3.8 or newer"
-    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 8))' \
-        || _die "$python is $("$python" -V 2>&1); tornadio2 needs Python 3.8 or newer"
+    command -v "$python" >/dev/null 2>&1 || _die "$python not found; install Python 3.9 or newer"
+    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' \
+        || _die "$python is $("$python" -V 2>&1); tornadio2 needs Python 3.9 or newer"
     _say "creating .venv with $("$python" -V 2>&1)"
     "$python" -m venv --clear "$VENV" \
         || _die "could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)"
@@ -47,9 +47,9 @@ _ensure_venv() {
 _ensure_python_packages() {
     local stamp="$VENV/.tornadio2-installed" want
     # The root path is part of the fingerprint: an editable install points at it.
-    want="$(_fingerprint "$ROOT" "$ROOT/setup.py")"
+    want="$(_fingerprint "$ROOT" "$ROOT/pyproject.toml")"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-        && "$VENV_PYTHON" -c 'import tornadio2, pytest, pytest_tornado, sphinx' 2>/dev/null; then
+        && "$VENV_PYTHON" -c 'import tornadio2, pytest, pytest_tornado, build, sphinx' 2>/dev/null; then
         return
     fi
     _say "installing tornadio2 (editable) with the test and docs extras into .venv"

@@ -7,7 +7,7 @@
  * Same behaviour as tornadio2_app.py: echo messages, `ping` -> `pong`,
  * `broadcast` -> `bcast` to every connected socket; websocket and
  * xhr-polling. Log level 0 and an unlimited `destroy buffer size` (the
- * default drops busy websocket clients after a few MB, NATIVE.md section 12).
+ * default drops busy websocket clients after a few MB, wire-notes#running-native).
  * Listens on 127.0.0.1, prints {"listening": PORT}, exits on SIGTERM/SIGINT.
  */
 'use strict';

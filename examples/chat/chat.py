@@ -1,7 +1,8 @@
 """A multi-user chat room: the smallest complete tornadio2 application.
 
 Run it with ``scripts/chat.sh`` from the project root and open
-http://localhost:8001/ in two browser tabs. Options: ``--port`` (or the
+http://localhost:8001/ in two browser tabs. The page asks for a nick in the
+page before it connects; ``/?nick=ann`` skips the question. Options: ``--port`` (or the
 ``CHAT_PORT`` environment variable, default 8001) and ``--address`` (or
 ``CHAT_ADDRESS``, default 127.0.0.1).
 

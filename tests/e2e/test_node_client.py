@@ -94,10 +94,10 @@ async def test_scenario_passes_on_native_server(run_client: Any, native_url: str
                                                 transport: str, scenario: str) -> None:
     if (transport, scenario) == ("xhr-polling", "server_close"):
         # A race in the reference, not in the scenario: native 0.9.19 drops the
-        # 0:: when no poll is pending at that instant (NATIVE.md section 4), so
+        # 0:: when no poll is pending at that instant (wire-notes#xhr-polling), so
         # the client only sometimes hears it. tornadio2 queues it for the next
         # poll, and its own server_close test runs on both transports.
-        pytest.skip("native server loses 0:: between polls (NATIVE.md section 4)")
+        pytest.skip("native server loses 0:: between polls (wire-notes#xhr-polling)")
     await passing_run(run_client, native_url, transport, scenario)
 
 

@@ -123,8 +123,8 @@ async def test_post_body_at_size_limit_is_accepted(wire):
 )
 @pytest.mark.gen_test
 async def test_unknown_transport_gets_explicit_4xx(wire, path):
-    """NATIVE.md §2 closes the TCP connection without any HTTP answer for an
-    unknown transport; we expect an explicit 4xx (404 from routing or 400)."""
+    """Natively the TCP connection is closed without any HTTP answer for an
+    unknown transport (wire-notes#urls); we expect an explicit 4xx (404 from routing or 400)."""
     bystander = await wire.xhr()
     response = await wire.fetch(path)
     assert 400 <= response.code < 500, response.code
@@ -133,7 +133,7 @@ async def test_unknown_transport_gets_explicit_4xx(wire, path):
 
 @pytest.mark.gen_test
 async def test_plain_get_on_websocket_url_gets_4xx(wire):
-    """NATIVE.md §7 closes the connection without an answer; we expect a 4xx."""
+    """Natively the connection is closed unanswered (wire-notes#websocket); we expect a 4xx."""
     sid = await wire.new_sid()
     response = await wire.fetch("1/websocket/%s" % sid)
     assert 400 <= response.code < 500, response.code

@@ -1,4 +1,5 @@
-"""Cross-origin access: CORS headers (NATIVE.md §1, §4) and the ``allowed_origins`` policy.
+"""Cross-origin access: CORS headers (wire-notes#handshake, #xhr-polling) and the
+``allowed_origins`` policy.
 
 The native server echoes any Origin with ``Access-Control-Allow-Credentials:
 true``. With ``allowed_origins`` set to a list, a foreign Origin is refused
@@ -54,7 +55,7 @@ async def test_xhr_poll_and_post_with_origin_get_cors_headers(wire):
 
 @pytest.mark.gen_test
 async def test_preflight_on_session_url_is_answered_with_cors(wire):
-    """NATIVE.md §4: ``OPTIONS`` on a session URL hangs natively; we expect an
+    """wire-notes#xhr-polling: ``OPTIONS`` on a session URL hangs natively; we expect an
     immediate 200/204 carrying the CORS headers."""
     sid = await wire.new_sid()
     response = await wire.fetch(
@@ -119,7 +120,7 @@ async def test_foreign_origin_is_refused_on_websocket_upgrade(wire):
 @pytest.mark.settings(allowed_origins=[GOOD])
 @pytest.mark.gen_test
 async def test_foreign_origin_jsonp_handshake_gets_error_script(wire):
-    """NATIVE.md §1 error forms: ``io.j[N](new Error("handshake bad origin"));``."""
+    """wire-notes#handshake error forms: ``io.j[N](new Error("handshake bad origin"));``."""
     response = await wire.handshake("jsonp=2", headers={"Origin": EVIL})
     assert response.code == 200
     assert read_response_text(response) == 'io.j[2](new Error("handshake bad origin"));'

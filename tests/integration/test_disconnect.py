@@ -1,6 +1,6 @@
 """Disconnects on the wire: forced (``?disconnect``), client ``0::``, server ``close()``.
 
-Expected behaviour follows NATIVE.md §4 and §7; where the native server leaves
+Expected behaviour follows wire-notes#xhr-polling and #websocket; where the native server leaves
 a session alive after the client asked to leave, we expect it closed (noted
 per test).
 """
@@ -56,7 +56,7 @@ async def test_sync_disconnect_with_empty_transport_segment(wire, recorder):
 
 @pytest.mark.gen_test
 async def test_forced_disconnect_without_attached_transport_closes_session(wire, recorder):
-    """NATIVE.md §4: natively this does nothing when no transport is open and the
+    """wire-notes#xhr-polling: natively this does nothing when no transport is open and the
     session lives on until it times out; we expect ``on_close`` at once and the
     session gone. The next poll may still deliver the queued ``0::``; after that
     the session is unknown (``7:::1+0``)."""
@@ -96,7 +96,7 @@ async def test_forced_disconnect_reaches_open_websocket(wire, recorder):
 
 @pytest.mark.gen_test
 async def test_client_disconnect_packet_over_websocket_is_answered_and_closed(wire, recorder):
-    """NATIVE.md §7: client ``0::`` -> server ``0::`` and close."""
+    """wire-notes#websocket: client ``0::`` -> server ``0::`` and close."""
     conn = await wire.ws_session("tag=wsbye")
     conn.write_message("0::")
     assert await read_until_closed(conn) == ["0::"]
@@ -105,7 +105,8 @@ async def test_client_disconnect_packet_over_websocket_is_answered_and_closed(wi
 
 @pytest.mark.gen_test
 async def test_client_disconnect_packet_posted_ends_pending_poll(wire, recorder):
-    """NATIVE.md §4: ``0::`` POSTed while a GET is pending -> that GET returns ``0::``."""
+    """wire-notes#xhr-polling: ``0::`` POSTed while a GET is pending -> that GET
+    returns ``0::``."""
     session = await wire.xhr("tag=postbye")
     poll = await _pending_poll(session, recorder)
     await session.send("0::")
@@ -125,7 +126,8 @@ async def test_server_close_over_websocket_sends_disconnect_and_closes(wire, rec
 
 @pytest.mark.gen_test
 async def test_server_close_with_pending_poll_delivers_disconnect(wire, recorder):
-    """NATIVE.md §4: server disconnect while a GET is pending -> that GET returns ``0::``."""
+    """wire-notes#xhr-polling: server disconnect while a GET is pending -> that GET
+    returns ``0::``."""
     session = await wire.xhr("tag=xhrclose")
     poll = await _pending_poll(session, recorder)
     await session.send("3:::bye")
@@ -136,7 +138,7 @@ async def test_server_close_with_pending_poll_delivers_disconnect(wire, recorder
 
 @pytest.mark.gen_test
 async def test_client_closing_websocket_calls_on_close(wire, recorder):
-    """NATIVE.md §7: the client dropping the connection disconnects at once."""
+    """wire-notes#websocket: the client dropping the connection disconnects at once."""
     conn = await wire.ws_session("tag=wsdrop")
     conn.close()
     await recorder.wait_closed("wsdrop")

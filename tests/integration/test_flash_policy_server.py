@@ -1,7 +1,7 @@
 """The Flash socket policy server on a free loopback port.
 
 Flash sends ``<policy-file-request/>\\0`` and wants the policy XML back
-(NATIVE.md §8, PROTOCOL.md §1.5); tornadio2 answers only that request and
+(wire-notes#flash-policy); tornadio2 answers only that request and
 appends a NUL, as TornadIO2 did. Anything else is closed unanswered.
 """
 

@@ -1,7 +1,7 @@
 """flashsocket on the wire: RFC 6455 like websocket, and the hixie-76 draft the
 Flash client (web-socket-js) speaks.
 
-Expected frames follow NATIVE.md §7 and PROTOCOL.md §1.5; the hixie-76 side
+Expected frames follow wire-notes#websocket; the hixie-76 side
 uses the independent client in ``hixie76_client.py``.
 """
 

@@ -1,6 +1,6 @@
 """Handshake (`GET /socket.io/1/`) on the wire: body, headers, JSONP form, refusals.
 
-Expected bytes follow NATIVE.md §1-§2 (native socket.io 0.9.19), with the
+Expected bytes follow wire-notes#handshake and #urls (native socket.io 0.9.19), with the
 timeouts tornadio2 announces (heartbeat_interval + client_timeout,
 xhr_polling_timeout + client_timeout: 17 and 25 with the defaults).
 """
@@ -31,7 +31,7 @@ async def test_handshake_body_announces_sid_timeouts_and_transports(wire):
 
 @pytest.mark.gen_test
 async def test_handshake_content_type_is_plain_text_without_charset(wire):
-    """NATIVE.md §1: exactly ``Content-Type: text/plain``."""
+    """wire-notes#handshake: exactly ``Content-Type: text/plain``."""
     response = await wire.handshake()
     assert response.code == 200
     assert response.headers["Content-Type"] == "text/plain"
@@ -73,7 +73,7 @@ async def test_jsonp_handshake_wraps_body_in_io_j_call(wire):
 @pytest.mark.parametrize("value", ["abc", "1);alert(1", "-1", "3a", ""])
 @pytest.mark.gen_test
 async def test_non_digit_jsonp_is_answered_as_plain_handshake(wire, value):
-    """NATIVE.md §1: ``jsonp`` must match ``^\\d+$``; anything else gets the plain form."""
+    """wire-notes#handshake: ``jsonp`` must match ``^\\d+$``; anything else gets the plain form."""
     response = await wire.handshake("jsonp=" + quote(value))
     assert response.code == 200
     assert response.headers["Content-Type"] == "text/plain"
@@ -94,7 +94,7 @@ async def test_other_protocol_versions_are_refused_with_500(wire, path):
 
 @pytest.mark.gen_test
 async def test_bare_namespace_answers_welcome(wire):
-    """NATIVE.md §2 / PROTOCOL.md §1.1: ``/socket.io/`` answers ``200 Welcome to socket.io.``."""
+    """wire-notes#urls: ``/socket.io/`` answers ``200 Welcome to socket.io.``."""
     response = await wire.fetch("")
     assert response.code == 200
     assert read_response_text(response) == "Welcome to socket.io."
@@ -110,7 +110,7 @@ async def test_handshake_refused_by_on_open_answers_403_unauthorized(wire, recor
 
 @pytest.mark.gen_test
 async def test_jsonp_handshake_refused_by_on_open_answers_error_script(wire):
-    """NATIVE.md §1 error forms: with a valid ``jsonp`` the refusal is a ``200`` script."""
+    """wire-notes#handshake error forms: with a valid ``jsonp`` the refusal is a ``200`` script."""
     response = await wire.handshake("jsonp=7&reject=1")
     assert response.code == 200
     assert response.headers["Content-Type"] == "application/javascript"

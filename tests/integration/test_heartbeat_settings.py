@@ -1,4 +1,4 @@
-"""``websocket_check`` and ``global_heartbeats`` on every transport (SPEC.md settings)."""
+"""``websocket_check`` and ``global_heartbeats`` on every transport (docs/guide/settings.rst)."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """htmlfile on the wire: one chunked HTML response of ``<script>`` calls.
 
-Expected bytes follow NATIVE.md §6 and §9. The stream is read with a raw
+Expected bytes follow wire-notes#htmlfile and #unknown-sessions. The stream is read with a raw
 HTTP/1.1 client so that each chunk the server flushed is seen on its own.
 """
 
@@ -95,7 +95,7 @@ async def test_stream_starts_with_256_byte_prelude_then_connect_packet(wire, htt
 
 @pytest.mark.gen_test
 async def test_stream_has_no_cors_headers_even_with_origin(wire, http_port, streams):
-    """NATIVE.md §6: htmlfile is never cross-domain; no CORS headers."""
+    """wire-notes#htmlfile: htmlfile is never cross-domain; no CORS headers."""
     sid = await wire.new_sid()
     stream = await open_stream(http_port, sid, {"Origin": "http://page.example"})
     streams.append(stream)
@@ -124,7 +124,7 @@ async def test_framed_post_with_emoji_reaches_the_stream(wire, http_port, stream
 
 @pytest.mark.gen_test
 async def test_script_end_tag_in_user_data_cannot_break_out(wire, http_port, streams):
-    """Every ``/`` is written ``\\/`` (NATIVE.md §6), so the only ``</script>``
+    """Every ``/`` is written ``\\/`` (wire-notes#htmlfile), so the only ``</script>``
     in each chunk is the one that closes the framing block."""
     message = "3:::</script><script>alert(1)</script>"
     sid, stream = await connected_stream(wire, http_port)
@@ -151,7 +151,7 @@ async def test_heartbeat_chunk_after_interval_and_answer_keeps_stream(wire, http
 
 @pytest.mark.gen_test
 async def test_unknown_session_gets_prelude_error_packet_then_end(http_server, http_port, streams):
-    """NATIVE.md §6/§9."""
+    """wire-notes#htmlfile/#unknown-sessions."""
     stream = await raw_request(http_port, "GET", htmlfile_path("doesnotexist0000"))
     streams.append(stream)
     assert stream.status == 200

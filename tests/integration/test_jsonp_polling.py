@@ -1,6 +1,6 @@
 """jsonp-polling on the wire: ``io.j[N]("...");`` answers and form-encoded POSTs.
 
-Expected bytes follow NATIVE.md §5 and PROTOCOL.md §1.5. The JavaScript
+Expected bytes follow wire-notes#jsonp-polling. The JavaScript
 string literal in an answer is read back with ``json.loads`` (a JSON string is
 a JavaScript string literal; ``\\/`` and ``\\u2028`` are valid JSON escapes), so
 the tests check exactly what a browser would hand the client.
@@ -77,7 +77,7 @@ async def test_first_poll_is_connect_packet_in_javascript_call(wire):
 
 @pytest.mark.gen_test
 async def test_poll_has_no_cors_headers_even_with_origin(wire):
-    """NATIVE.md §5: a script include needs no CORS; none are sent."""
+    """wire-notes#jsonp-polling: a script include needs no CORS; none are sent."""
     sid = await wire.new_sid()
     response = await wire.fetch(jsonp_path(sid, "2"), headers={"Origin": "http://page.example"})
     assert response.body == b'io.j[2]("1::");'
@@ -118,7 +118,7 @@ async def test_queued_replies_are_framed_with_utf16_lengths(wire):
     """Replies queued while no poll is held come back in one framed payload.
 
     ``3:::x😀y`` is 8 UTF-16 code units; the literal below is what the native
-    server sends (NATIVE.md §4), wrapped in the JavaScript call.
+    server sends (wire-notes#xhr-polling), wrapped in the JavaScript call.
     """
     sid = await jsonp_session(wire)
     await post_payload(wire, sid, "3:::hi")
@@ -182,7 +182,8 @@ async def test_newline_in_message_survives_form_encoding(wire):
 ])
 @pytest.mark.gen_test
 async def test_unreadable_d_field_is_refused_and_server_keeps_serving(wire, body):
-    """NATIVE.md §5/§11 bug 4: the native server crashes on these; we answer 4xx."""
+    """wire-notes#jsonp-polling, #native-bugs item 4: the native server crashes on
+    these; we answer 4xx."""
     sid = await jsonp_session(wire)
     response = await post_form(wire, sid, body)
     assert 400 <= response.code < 500, (response.code, response.body)
@@ -193,7 +194,7 @@ async def test_unreadable_d_field_is_refused_and_server_keeps_serving(wire, body
 
 @pytest.mark.gen_test
 async def test_unknown_session_poll_is_refused_with_error_packet(wire):
-    """NATIVE.md §9."""
+    """wire-notes#unknown-sessions."""
     response = await wire.fetch(jsonp_path("doesnotexist0000", "4"))
     assert response.code == 200
     assert response.body == b'io.j[4]("7:::1+0");'
@@ -201,7 +202,7 @@ async def test_unknown_session_poll_is_refused_with_error_packet(wire):
 
 @pytest.mark.gen_test
 async def test_post_to_unknown_session_is_accepted_and_ignored(wire):
-    """NATIVE.md §9: ``200 1``."""
+    """wire-notes#unknown-sessions: ``200 1``."""
     response = await post_form(wire, "doesnotexist0000", "d=" + quote(json.dumps("3:::x")))
     assert response.code == 200
     assert response.body == b"1"

@@ -61,7 +61,7 @@ async def test_announced_transports_keep_configured_order(wire):
 @pytest.mark.parametrize("transport", ["xhr-polling", "jsonp-polling", "htmlfile"])
 @pytest.mark.gen_test
 async def test_disabled_polling_transports_are_not_routed(wire, transport):
-    """Native closes the TCP connection without an HTTP answer (NATIVE.md §2);
+    """Native closes the TCP connection without an HTTP answer (wire-notes#urls);
     we expect the route to be absent: ``404``, for GET and POST alike."""
     sid = await wire.new_sid()
     get = await wire.fetch("1/%s/%s?t=1" % (transport, sid))

@@ -1,6 +1,6 @@
 """The websocket transport on the wire: first frame, echo, ACKs, endpoints, heartbeats.
 
-Expected frames follow NATIVE.md §3 and §7: one packet per text frame, never
+Expected frames follow wire-notes#packets and #websocket: one packet per text frame, never
 framed payloads.
 """
 
@@ -50,7 +50,7 @@ async def test_lone_surrogate_from_the_application_goes_out_as_replacement_chara
 
 @pytest.mark.gen_test
 async def test_auto_ack_frame_precedes_echo(wire):
-    """NATIVE.md §3/§7: ``3:5::hi`` -> frame ``6:::5`` then frame ``3:::hi``."""
+    """wire-notes#packets/#websocket: ``3:5::hi`` -> frame ``6:::5`` then frame ``3:::hi``."""
     conn = await wire.ws_session()
     conn.write_message("3:5::hi")
     assert await read_message(conn) == "6:::5"
@@ -90,7 +90,8 @@ async def test_endpoints_are_multiplexed_over_one_websocket(wire, recorder):
 
 @pytest.mark.gen_test
 async def test_unknown_session_is_upgraded_then_refused_with_error_packet(wire):
-    """NATIVE.md §7/§9: ``101``, one frame ``7:::1+0``, then the connection closes."""
+    """wire-notes#websocket/#unknown-sessions: ``101``, one frame ``7:::1+0``, then the
+    connection closes."""
     conn = await wire.websocket("doesnotexist0000")
     assert await read_until_closed(conn) == ["7:::1+0"]
 
@@ -127,7 +128,7 @@ async def test_answered_heartbeats_keep_the_websocket_open(wire, recorder):
 @pytest.mark.settings(heartbeat_interval=1, client_timeout=1)
 @pytest.mark.gen_test(timeout=10)
 async def test_unanswered_heartbeat_closes_the_session(wire, recorder):
-    """NATIVE.md §7: a client that never answers ``2::`` is dropped (natively
+    """wire-notes#websocket: a client that never answers ``2::`` is dropped (natively
     without a ``0::``; a final ``0::`` is accepted too)."""
     conn = await wire.ws_session("tag=silent")
     started = time.monotonic()
@@ -153,7 +154,7 @@ async def test_oversize_websocket_message_closes_the_connection(wire, recorder):
 @pytest.mark.settings(enabled_protocols=["xhr-polling"])
 @pytest.mark.gen_test
 async def test_disabled_websocket_transport_is_not_routed(wire):
-    """Native closes the TCP connection with no answer (NATIVE.md §2); we expect ``404``."""
+    """Native closes the TCP connection with no answer (wire-notes#urls); we expect ``404``."""
     sid = await wire.new_sid()
     with pytest.raises(HTTPClientError) as info:
         await wire.websocket(sid)
@@ -162,7 +163,7 @@ async def test_disabled_websocket_transport_is_not_routed(wire):
 
 @pytest.mark.gen_test
 async def test_server_event_asking_for_ack_carries_plus_and_gets_answer(wire, recorder):
-    """NATIVE.md §3: the server writes ``5:1+::`` (with ``+``) so the stock client
+    """wire-notes#packets: the server writes ``5:1+::`` (with ``+``) so the stock client
     answers ``6:::1+[...]``; the answer reaches the ``emit_ack`` callback."""
     conn = await wire.ws_session()
     conn.write_message('5:::{"name":"ask"}')
@@ -181,7 +182,7 @@ async def test_async_event_handler_result_is_the_ack_payload(wire):
 
 @pytest.mark.gen_test
 async def test_endpoint_refused_by_on_open_gets_unauthorized_error(wire, recorder):
-    """PROTOCOL.md §1.7: a refused endpoint gets ``7::/private:2`` (reason 2
+    """wire-notes#errors: a refused endpoint gets ``7::/private:2`` (reason 2
     ``unauthorized``, no advice); the main connection keeps working."""
     conn = await wire.ws_session()
     conn.write_message("1::/private")

@@ -1,6 +1,6 @@
 """xhr-polling on the wire: polls, posts, payload framing, ACKs, endpoints.
 
-Expected bytes follow NATIVE.md §3 (packets) and §4 (xhr-polling). Framing
+Expected bytes follow wire-notes#packets and #xhr-polling. Framing
 lengths count UTF-16 code units: an emoji counts 2.
 """
 
@@ -107,7 +107,7 @@ async def test_json_message_is_echoed_as_compact_json(wire):
 
 @pytest.mark.gen_test
 async def test_message_with_id_is_acked_before_it_is_handled(wire):
-    """NATIVE.md §3: ``3:5::hi`` gets the automatic ``6:::5`` before the echo."""
+    """wire-notes#packets: ``3:5::hi`` gets the automatic ``6:::5`` before the echo."""
     session = await wire.xhr()
     await session.send("3:5::hi")
     assert await session.get_text() == "\ufffd5\ufffd6:::5\ufffd6\ufffd3:::hi"
@@ -161,7 +161,7 @@ async def test_endpoint_connect_is_echoed_and_messages_carry_endpoint(wire, reco
 
 @pytest.mark.gen_test
 async def test_endpoint_disconnect_leaves_only_that_endpoint(wire, recorder):
-    """NATIVE.md §3: after ``0::/chat`` the main connection keeps working and the
+    """wire-notes#packets: after ``0::/chat`` the main connection keeps working and the
     server does not answer ``0::/chat``. Natively later ``3::/chat:...`` packets
     are still echoed (the namespace socket lingers); we expect them ignored, like
     packets for an endpoint nobody declared."""
@@ -203,9 +203,9 @@ async def test_post_to_unknown_session_is_accepted_and_ignored(wire):
 
 @pytest.mark.gen_test
 async def test_post_before_first_poll_keeps_connect_and_reply(wire):
-    """NATIVE.md §4 drops ``1::`` and the reply when a POST comes before the first
-    GET (the first GET then only gets ``8::``); we expect nothing lost instead:
-    the first GET delivers ``1::`` and the echo, framed."""
+    """Natively ``1::`` and the reply are lost when a POST comes before the first
+    GET, and the first GET only gets ``8::`` (wire-notes#xhr-polling); we expect
+    nothing lost instead: the first GET delivers ``1::`` and the echo, framed."""
     session = await wire.xhr(connect=False)
     await session.send("3:::early")
     assert await session.get_text() == "\ufffd3\ufffd1::\ufffd9\ufffd3:::early"
@@ -214,8 +214,8 @@ async def test_post_before_first_poll_keeps_connect_and_reply(wire):
 @pytest.mark.settings(xhr_polling_timeout=5)
 @pytest.mark.gen_test(timeout=8)
 async def test_second_poll_replaces_first_which_is_answered(wire, recorder):
-    """NATIVE.md §4 never answers the older of two concurrent GETs (it hangs until
-    the client gives up); we expect the older one answered at once (status below
+    """Natively the older of two concurrent GETs is never answered (wire-notes#xhr-polling:
+    it hangs until the client gives up); we expect the older one answered at once (status below
     500) while the newer one takes the next reply."""
     session = await wire.xhr()
     first = asyncio.ensure_future(session.get())
@@ -235,7 +235,7 @@ async def test_second_poll_replaces_first_which_is_answered(wire, recorder):
 @pytest.mark.settings(global_heartbeats=False, heartbeat_interval=1, xhr_polling_timeout=2)
 @pytest.mark.gen_test(timeout=6)
 async def test_polling_gets_no_heartbeats_without_global_heartbeats(wire):
-    """NATIVE.md §4: polling transports get no server heartbeats; an idle GET ends
+    """wire-notes#xhr-polling: polling transports get no server heartbeats; an idle GET ends
     with ``8::`` even when the heartbeat interval is shorter."""
     session = await wire.xhr()
     assert await session.get_text() == "8::"

@@ -119,7 +119,7 @@ def test_parser_accepts_byte_by_byte_input():
 
 
 def test_invalid_utf8_becomes_replacement_characters():
-    """NATIVE.md §7: undecodable text is decoded with U+FFFD, not dropped."""
+    """wire-notes#websocket: undecodable text is decoded with U+FFFD, not dropped."""
     assert FrameParser(100).feed(b"\x00a\xc3(\xff") == ["a\ufffd("]
 
 

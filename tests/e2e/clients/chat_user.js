@@ -18,7 +18,7 @@ const opts = JSON.parse(process.argv[2]);
 const io = require('socket.io-client');
 
 // Forcing a transport needs the global list too: the client deep-merges the
-// `transports` option into io.transports index by index (NATIVE.md §10).
+// `transports` option into io.transports index by index (wire-notes#clients).
 io.transports = [opts.transport];
 
 function report(event, fields) {

@@ -27,7 +27,7 @@ function finish (line, code) {
 }
 
 function connect (url) {
-  // Forcing a transport needs the global list too (NATIVE.md §10).
+  // Forcing a transport needs the global list too (wire-notes#clients).
   io.transports = [opts.transport];
   var socket = io.connect(url || opts.url, {
     transports: [opts.transport], 'force new connection': true, reconnect: false

@@ -37,7 +37,7 @@ var http = require('http');
 
 var sio = require('socket.io');
 
-// Native bug 1 (NATIVE.md section 11): POST bodies are decoded chunk by
+// Native bug 1 (wire-notes#native-bugs): POST bodies are decoded chunk by
 // chunk, so a multi-byte character split between two reads is corrupted.
 // Decoding the stream with a StringDecoder keeps split characters intact
 // without changing anything else on the wire; without this, the 1 MB
