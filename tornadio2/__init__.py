@@ -9,6 +9,7 @@ The names below are loaded on first use, so that the sans-IO modules
 """
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -30,12 +31,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from tornadio2.server import SocketServer
 
 
-#: Submodules that ``tornadio2.<name>`` reaches without an explicit import.
-_SUBMODULES = ("proto", "gen", "stats", "session", "conn", "router", "server")
+#: TornadIO2's modules (its ``import tornadio2`` loaded them all), then tornadio2's own.
+_SUBMODULES = frozenset((
+    "conn", "flashserver", "gen", "periodic", "persistent", "polling", "preflight", "proto",
+    "router", "server", "session", "sessioncontainer", "stats",
+    "exceptions", "hixie76",
+))
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or (not name.startswith("_") and _is_submodule(name)):
         return importlib.import_module("tornadio2." + name)
     module = _EXPORTS.get(name)
     if module is None:
@@ -45,5 +50,10 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _is_submodule(name: str) -> bool:
+    # A module added later is reachable without editing the list above.
+    return importlib.util.find_spec("tornadio2." + name) is not None
+
+
 def __dir__() -> list:
-    return sorted(list(globals()) + list(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

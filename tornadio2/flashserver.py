@@ -7,8 +7,10 @@ timeout, is closed without an answer.
 """
 
 import datetime
+import errno
 import logging
-from typing import Any, Optional
+import socket
+from typing import Any, List, Optional
 
 from tornado import gen
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
@@ -34,12 +36,23 @@ DEFAULT_TIMEOUT = 5.0
 class FlashPolicyServer(TCPServer):
     """Answers Flash policy requests with ``policy_file``'s contents (or allow-all).
 
+    It listens from its constructor, as TornadIO2's did:
+    ``FlashPolicyServer(io_loop, port=843, policy_file=...)`` (``io_loop`` is
+    accepted and ignored) or ``FlashPolicyServer(port, policy_file)``. Binding
+    errors (port 843 needs root) raise ``OSError`` with no socket left open.
     The policy is read once, at start; Flash wants it NUL-terminated.
     """
 
-    def __init__(self, port: int = 843, policy_file: Optional[str] = None,
-                 address: str = "", timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
+    def __init__(self, io_loop: Any = None, port: Any = 843,
+                 policy_file: Optional[str] = None, address: str = "",
+                 timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
+        if isinstance(io_loop, int) and not isinstance(io_loop, bool):
+            # FlashPolicyServer(port, policy_file): everything is one place to the left.
+            if policy_file is None and (port is None or isinstance(port, str)):
+                policy_file = port
+            port = io_loop
         super().__init__(**kwargs)
+        self.policy_file = policy_file
         if policy_file:
             with open(policy_file, "rb") as handle:
                 policy = handle.read()
@@ -49,11 +62,11 @@ class FlashPolicyServer(TCPServer):
         self.timeout = timeout
         self.port = port
         self.address = address
+        self.add_sockets(_bind_sockets(port, address))
+        logger.info("flash policy server on %s:%s", address or "*", port)
 
     def start_listening(self) -> "FlashPolicyServer":
-        """Listen on the configured port and address."""
-        self.listen(self.port, self.address)
-        logger.info("flash policy server on %s:%s", self.address or "*", self.port)
+        """Kept for earlier tornadio2 code: the constructor already listens."""
         return self
 
     async def handle_stream(self, stream: IOStream, address: Any) -> None:
@@ -74,3 +87,33 @@ class FlashPolicyServer(TCPServer):
             logger.debug("flash policy client %s left", address[0])
         finally:
             stream.close()
+
+
+def _bind_sockets(port: int, address: str) -> List[socket.socket]:
+    """Listening sockets for ``address:port``; on failure none stays open."""
+    sockets: List[socket.socket] = []
+    infos = socket.getaddrinfo(address or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM,
+                               0, socket.AI_PASSIVE)
+    try:
+        for family, kind, protocol, _, sockaddr in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, protocol)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setblocking(False)
+            try:
+                sock.bind(sockaddr)
+            except OSError as exc:
+                if family != socket.AF_INET6 or exc.errno != errno.EADDRNOTAVAIL:
+                    raise
+                sockets.pop().close()  # a host with IPv6 switched off
+                continue
+            sock.listen(128)
+        if not sockets:
+            raise OSError(errno.EADDRNOTAVAIL, "no address to listen on for %r" % address)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets

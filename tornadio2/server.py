@@ -3,7 +3,8 @@
 It reads ``socket_io_port`` (default 8001) and ``socket_io_address`` from the
 application settings, starts the Flash policy server when ``flash_policy_port``
 and ``flash_policy_file`` are set there, and starts the IOLoop unless
-``auto_start`` is false.
+``auto_start`` is false. A Flash policy server that cannot start (port 843
+needs root) is logged and the HTTP server goes on, as in TornadIO2.
 """
 
 import logging
@@ -26,29 +27,41 @@ DEFAULT_PORT = 8001
 class SocketServer(HTTPServer):
     """An ``HTTPServer`` for a tornadio2 application, started the TornadIO2 way.
 
-    ``io_loop`` is accepted for compatibility and ignored; extra keyword
-    arguments go to Tornado's ``HTTPServer``.
+    The arguments are TornadIO2's, in its order: ``SocketServer(application,
+    no_keep_alive=False, io_loop=None, xheaders=False, ssl_options=None,
+    auto_start=True)``. ``io_loop`` is accepted for compatibility and ignored;
+    extra keyword arguments go to Tornado's ``HTTPServer``.
     """
 
     flash_policy_server: Optional[FlashPolicyServer] = None
 
-    def initialize(self, application: Application, auto_start: bool = True,  # type: ignore[override]
+    def initialize(self, application: Application,  # type: ignore[override]
+                   no_keep_alive: bool = False, io_loop: Any = None,
                    xheaders: bool = False, ssl_options: Any = None,
-                   io_loop: Any = None, **kwargs: Any) -> None:
-        super().initialize(application, xheaders=xheaders, ssl_options=ssl_options, **kwargs)
+                   auto_start: bool = True, **kwargs: Any) -> None:
+        super().initialize(application, no_keep_alive=no_keep_alive, xheaders=xheaders,
+                           ssl_options=ssl_options, **kwargs)
         settings = application.settings
         self.port: int = settings.get("socket_io_port", DEFAULT_PORT)
         self.address: str = settings.get("socket_io_address", "")
         logger.info("listening on %s:%s", self.address or "*", self.port)
         self.listen(self.port, self.address)
-        self.flash_policy_server: Optional[FlashPolicyServer] = None
-        policy_port = settings.get("flash_policy_port")
-        policy_file = settings.get("flash_policy_file")
-        if policy_port and policy_file:
-            self.flash_policy_server = FlashPolicyServer(
-                policy_port, policy_file, address=self.address).start_listening()
+        self.flash_policy_server = self._start_flash_policy_server(
+            settings.get("flash_policy_port"), settings.get("flash_policy_file"))
         if auto_start:
             IOLoop.current().start()
+
+    def _start_flash_policy_server(self, port: Optional[int],
+                                   policy_file: Optional[str]) -> Optional[FlashPolicyServer]:
+        if not (port and policy_file):
+            return None
+        try:
+            return FlashPolicyServer(port=port, policy_file=policy_file, address=self.address)
+        except OSError as exc:
+            # Port 843 needs root: flashsocket clients then try 10843, and every
+            # other transport works without a policy server.
+            logger.error("could not start the Flash policy server on port %s: %s", port, exc)
+            return None
 
     def stop(self) -> None:
         """Stop listening, the Flash policy server included."""

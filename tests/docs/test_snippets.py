@@ -216,6 +216,16 @@ async def gen_ordering(lab: Lab) -> None:
         await ws.expect("6:::1+[4]")
 
 
+@scenario("guide-gen-on-event")
+async def gen_on_event(lab: Lab) -> None:
+    async with lab.serve("guide-gen-on-event") as server:
+        ws = await server.client.connect()
+        ws.send('5:::{"name":"query","args":[1]}')
+        ws.send('5:::{"name":"query","args":[2]}')
+        await ws.expect('5:::{"name":"response","args":["Handled 1."]}',
+                        '5:::{"name":"response","args":["Handled 2."]}')
+
+
 @scenario("guide-transports-flash")
 async def transports_flash(lab: Lab) -> None:
     policy_port = free_port()
@@ -274,7 +284,8 @@ async def monitoring(lab: Lab) -> None:
         assert set(stats) == {
             "sessions_active", "sessions_max", "sessions_total", "connections_active",
             "connections_max", "connections_total", "connections_ps", "packets_sent_total",
-            "packets_recv_total", "packets_sent_ps", "packets_recv_ps"}
+            "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
+            "active_sessions", "max_sessions", "active_connections", "max_connections"}
         assert (stats["sessions_active"], stats["sessions_total"]) == (1, 1)
 
 

@@ -221,7 +221,7 @@ def test_task_waits_for_a_later_callback():
 @pytest.mark.parametrize("values, expected", [
     ((), None),
     (("one",), "one"),
-    ((1, 2), (1, 2)),
+    ((1, 2), gen.Arguments((1, 2), {})),
     ((None,), None),
 ])
 def test_task_result_from_callback_arguments(values, expected):
@@ -232,6 +232,16 @@ def test_task_result_from_callback_arguments(values, expected):
         return await gen.Task(respond)
 
     assert run(scenario()) == expected
+
+
+def test_task_result_from_keyword_callback_arguments_is_arguments():
+    def respond(callback):
+        callback("body", code=200)
+
+    async def scenario():
+        return await gen.Task(respond)
+
+    assert run(scenario()) == gen.Arguments(("body",), {"code": 200})
 
 
 def test_task_ignores_a_second_callback():

@@ -8,49 +8,69 @@ DUMP_KEYS = {
     "sessions_active", "sessions_max", "sessions_total",
     "connections_active", "connections_max", "connections_total", "connections_ps",
     "packets_sent_total", "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
+    # TornadIO2's names
+    "active_sessions", "max_sessions", "active_connections", "max_connections",
 }
+
+
+def sample(average, value):
+    """Add one one-second sample: accumulate it, then close the interval."""
+    average.add(value)
+    average.flush()
 
 
 def test_moving_average_is_zero_before_any_sample():
     assert MovingAverage(3).value == 0
+    assert MovingAverage(3).last_average == 0
 
 
 def test_moving_average_is_mean_of_partial_window():
     average = MovingAverage(3)
-    average.add(4)
+    sample(average, 4)
     assert average.value == 4
-    average.add(2)
+    sample(average, 2)
     assert average.value == 3
+
+
+def test_moving_average_add_accumulates_until_flush():
+    average = MovingAverage(3)
+    average.add(1)
+    average.add(2)
+    assert average.last_average == 0
+    average.flush()
+    assert average.last_average == 3
+    average.flush()  # a quiet interval is a zero sample
+    assert average.last_average == pytest.approx(1.5)
 
 
 def test_moving_average_forgets_samples_outside_window():
     average = MovingAverage(3)
     for value in (1, 2, 3):
-        average.add(value)
+        sample(average, value)
     assert average.value == 2
-    average.add(10)
+    sample(average, 10)
     assert average.value == 5  # (2 + 3 + 10) / 3
-    average.add(0)
-    average.add(0)
+    sample(average, 0)
+    sample(average, 0)
     assert average.value == pytest.approx(10 / 3)
-    average.add(0)
+    sample(average, 0)
     assert average.value == 0
 
 
 def test_moving_average_window_of_one_is_last_sample():
     average = MovingAverage(1)
     for value in (7, 3, 9):
-        average.add(value)
+        sample(average, value)
         assert average.value == value
 
 
 def test_moving_average_stays_accurate_over_many_fractional_samples():
     average = MovingAverage(10)
     for _ in range(100000):
-        average.add(0.1)
+        sample(average, 0.1)
     assert average.value == pytest.approx(0.1)
     for _ in range(10):
-        average.add(0)
+        sample(average, 0)
     assert average.value == pytest.approx(0, abs=1e-9)
 
 
