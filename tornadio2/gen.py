@@ -27,6 +27,8 @@ from typing import (Any, Callable, Deque, Dict, Generator, Iterable, List, Named
 from tornado.concurrent import future_add_done_callback, is_future
 from tornado.gen import BadYieldError
 
+from tornadio2 import usercode
+
 __all__ = ["sync_engine", "engine", "Task", "PendingResult", "Arguments",
            "Callback", "Wait", "WaitAll", "KeyReuseError", "UnknownKeyError"]
 
@@ -338,20 +340,34 @@ def _close_awaitable(awaitable: Any) -> None:
         close()
 
 
-def _logged(outcome: PendingResult, func: Callable[..., Any], note: str) -> PendingResult:
-    """``outcome`` with an exception logged and replaced by ``None``."""
+def _handled(outcome: PendingResult, func: Callable[..., Any], owner: Any = None) -> PendingResult:
+    """``outcome``, with an exception handed to :func:`_failed` and replaced by ``None``."""
     result = PendingResult()
 
     def finish(done: PendingResult) -> None:
         if done._error is not None:
-            logger.error("error in %s%s", getattr(func, "__qualname__", func), note,
-                         exc_info=done._error)
+            _failed(owner, func, done._error)
             result.set_result(None)
         else:
             result.set_result(done._value)
 
     outcome.add_done_callback(finish)
     return result
+
+
+def _failed(owner: Any, func: Callable[..., Any], error: BaseException) -> None:
+    """The policy of :mod:`tornadio2.usercode`: log once; end the owner's session, if any.
+
+    A connection's calls still queued are then dropped with it; calls of an
+    object with no session (or of an ``engine`` function) go on.
+    """
+    session = getattr(owner, "session", None)
+    close = getattr(session, "close", None)
+    if callable(close) and not getattr(session, "is_closed", False):
+        usercode.report(error, func, "closing the session")
+        close()
+    else:
+        usercode.report(error, func, "the calls queued behind it go on")
 
 
 class _CallQueue:
@@ -384,8 +400,7 @@ def _drain(owner: Any, func: Callable[..., Any], queue: _CallQueue) -> None:
         if getattr(owner, "is_closed", False):
             call.set_result(None)  # the connection went away while the call waited
             continue
-        outcome = _logged(_start(func, (owner,) + args, kwargs), func,
-                          "; the calls queued behind it go on")
+        outcome = _handled(_start(func, (owner,) + args, kwargs), func, owner)
         outcome.add_done_callback(lambda done, call=call: call.set_result(done._value))
         if not outcome.done():
             outcome.add_done_callback(lambda _: _drain(owner, func, queue))
@@ -398,9 +413,12 @@ def sync_engine(func: Callable[..., Any]) -> Callable[..., PendingResult]:
 
     A call made while no earlier call is running starts at once and runs up
     to its first wait; later calls wait their turn. Each call returns a
-    :class:`PendingResult` of its own result. A call that raises is logged
-    and gives ``None``; the calls queued behind it still run. Calls still
-    waiting when the instance's ``is_closed`` becomes true are dropped.
+    :class:`PendingResult` of its own result. A call that raises gives
+    ``None`` and follows the policy of :mod:`tornadio2.usercode`: it is
+    logged, and the session of a connection is closed (the calls queued
+    behind it are then dropped, as are calls still waiting whenever the
+    instance's ``is_closed`` becomes true); on an object without a session
+    the queued calls go on.
     """
 
     @functools.wraps(func)
@@ -420,12 +438,12 @@ def engine(func: Callable[..., Any]) -> Callable[..., PendingResult]:
 
     Calls do not wait for each other, so their results can come in any
     order; use :func:`sync_engine` to keep them in order. Each call starts
-    at once and returns a :class:`PendingResult`; an exception is logged and
-    gives ``None``.
+    at once and returns a :class:`PendingResult`; an exception is logged (see
+    :mod:`tornadio2.usercode`) and gives ``None``.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> PendingResult:
-        return _logged(_start(func, args, kwargs), func, "")
+        return _handled(_start(func, args, kwargs), func)
 
     return wrapper

@@ -123,7 +123,7 @@ def test_error_in_returned_generator_is_logged_and_next_call_runs(caplog):
     after = dispatcher.on_event("query", 2)
     dispatcher.callbacks.pop()()
     assert failed.result() is None
-    errors = [r for r in caplog.records if r.name == "tornadio2.gen"]
+    errors = [r for r in caplog.records if r.name == "tornadio2.usercode"]
     assert len(errors) == 1 and isinstance(errors[0].exc_info[1], ValueError)
     dispatcher.callbacks.pop()()
     assert after.result() == 2

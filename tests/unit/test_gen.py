@@ -118,7 +118,7 @@ def test_error_in_middle_call_is_logged_and_next_call_runs(style, caplog):
         results = await asyncio.gather(*calls, return_exceptions=True)
         return results, worker.journal
 
-    with caplog.at_level(logging.ERROR, logger="tornadio2.gen"):
+    with caplog.at_level(logging.ERROR, logger="tornadio2.usercode"):
         results, journal = run(scenario())
 
     assert results == ["A", None, "C"]
@@ -127,7 +127,7 @@ def test_error_in_middle_call_is_logged_and_next_call_runs(style, caplog):
     ]
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
-    assert errors[0].name == "tornadio2.gen"
+    assert errors[0].name == "tornadio2.usercode"
     assert errors[0].exc_info is not None
     assert isinstance(errors[0].exc_info[1], RuntimeError)
     assert "handler b failed" in str(errors[0].exc_info[1])

@@ -55,3 +55,31 @@ def test_without_sync_engine_a_fast_event_overtakes_a_slow_one():
         return await _run(_Events, _Events.gate)
 
     assert asyncio.run(scenario()) == ["6:::2+[2]", "6:::1+[1]"]
+
+
+def test_sync_engine_handler_that_raises_closes_the_session_like_any_handler(caplog):
+    class Failing(SocketConnection):
+        @gen.sync_engine
+        def on_event(self, name, args=[], kwargs={}):
+            return super().on_event(name, args, kwargs)
+
+        @event
+        def explode(self):
+            raise RuntimeError("handler failed")
+
+    async def scenario():
+        session = Session("s", Failing, ConnectionInfo("127.0.0.1", {}, None), SessionConfig(),
+                          FakeScheduler())
+        await session.open()
+        transport = FakeTransport()
+        session.attach(transport)
+        session.receive_frames('5:::{"name":"explode","args":[]}')
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return session, transport
+
+    session, transport = asyncio.run(scenario())
+    assert session.is_closed
+    assert transport.packets[-1] == "0::"
+    errors = [r for r in caplog.records if r.name == "tornadio2.usercode"]
+    assert len(errors) == 1 and isinstance(errors[0].exc_info[1], RuntimeError)
