@@ -31,7 +31,7 @@ setup(
     author="the tornadio2 authors",
     license="MIT",  # an SPDX expression; newer setuptools deprecate license classifiers
     license_files=["LICENSE"],
-    packages=["tornadio2"],
+    packages=["tornadio2", "tornadio2.testing"],
     package_data={"tornadio2": ["py.typed"]},
     include_package_data=False,
     zip_safe=False,
