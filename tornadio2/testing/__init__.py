@@ -8,7 +8,8 @@ The package needs only Tornado (no pytest); see the guide "Testing your
 application".
 """
 
-from tornadio2.testing.client import DEFAULT_TIMEOUT, Endpoint, Event, Message, SocketIOClient
+from tornadio2.testing.client import DEFAULT_TIMEOUT, SocketIOClient
+from tornadio2.testing.endpoint import Endpoint, Event, Message
 from tornadio2.testing.errors import (ClientDisconnected, ClientError, EndpointRefused,
                                       HandshakeError, WaitTimeout)
 from tornadio2.testing.server import LiveServer, connect_clients, serve

@@ -14,7 +14,6 @@ import asyncio
 import inspect
 import itertools
 import logging
-from dataclasses import dataclass, field
 from typing import (Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Set,
                     Tuple, Union)
 from urllib.parse import urlencode
@@ -23,11 +22,12 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from tornadio2 import proto
 from tornadio2.exceptions import ProtocolError
+from tornadio2.testing.endpoint import Endpoint, Event, Message
 from tornadio2.testing.errors import (ClientDisconnected, EndpointRefused, HandshakeError,
                                       WaitTimeout)
 from tornadio2.testing.transports import TRANSPORTS, ClientTransport
 
-__all__ = ["SocketIOClient", "Endpoint", "Message", "Event", "DEFAULT_TIMEOUT"]
+__all__ = ["SocketIOClient", "DEFAULT_TIMEOUT"]
 
 logger = logging.getLogger("tornadio2.testing")
 
@@ -37,27 +37,6 @@ DEFAULT_TIMEOUT = 5.0
 EventHandler = Callable[..., Any]
 _PENDING = object()
 _CONNECTING, _CONNECTED, _CLOSED = "connecting", "connected", "closed"
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message packet received: text (type 3) or decoded JSON (type 4)."""
-
-    endpoint: str
-    data: Any
-    is_json: bool = False
-    id: str = ""
-
-
-@dataclass(frozen=True)
-class Event:
-    """An event packet received; ``wants_ack`` when the server asked for ACK data."""
-
-    endpoint: str
-    name: str
-    args: List[Any] = field(default_factory=list)
-    id: str = ""
-    wants_ack: bool = False
 
 
 Received = Union[Message, Event]
@@ -187,7 +166,17 @@ class SocketIOClient:
         return self.sid
 
     async def connect(self, timeout: Optional[float] = None) -> "SocketIOClient":
-        """Handshake, open the transport and wait for the server's ``1::``."""
+        """Handshake, open the transport and wait for the server's ``1::``.
+
+        On failure the client is closed and the error raised.
+        """
+        try:
+            return await self._connect(timeout)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _connect(self, timeout: Optional[float]) -> "SocketIOClient":
         if not self.sid:
             await self.handshake(timeout)
         if self.transport_name not in self.transports:
@@ -524,58 +513,3 @@ _DISPATCH: Dict[int, Callable[[SocketIOClient, proto.Packet], None]] = {
     proto.ERROR: SocketIOClient._on_error,
     proto.NOOP: SocketIOClient._on_noop,
 }
-
-
-class Endpoint:
-    """One endpoint of a :class:`SocketIOClient` (``client.endpoint('/chat')``).
-
-    Its methods are the client's, with ``endpoint`` filled in.
-    """
-
-    def __init__(self, client: SocketIOClient, name: str) -> None:
-        self.client = client
-        self.name = name
-
-    @property
-    def connected(self) -> bool:
-        """Whether this endpoint is connected."""
-        return self.client.endpoint_connected(self.name)
-
-    async def send(self, message: str, *, ack: bool = False,
-                   timeout: Optional[float] = None) -> None:
-        """See :meth:`SocketIOClient.send`."""
-        await self.client.send(message, endpoint=self.name, ack=ack, timeout=timeout)
-
-    async def json(self, obj: Any, *, ack: bool = False, timeout: Optional[float] = None) -> None:
-        """See :meth:`SocketIOClient.json`."""
-        await self.client.json(obj, endpoint=self.name, ack=ack, timeout=timeout)
-
-    async def emit(self, name: str, *args: Any, ack: bool = False,
-                   timeout: Optional[float] = None) -> Optional[List[Any]]:
-        """See :meth:`SocketIOClient.emit`."""
-        return await self.client.emit(name, *args, endpoint=self.name, ack=ack, timeout=timeout)
-
-    def on(self, name: str, handler: EventHandler) -> None:
-        """See :meth:`SocketIOClient.on`."""
-        self.client.on(name, handler, endpoint=self.name)
-
-    async def receive(self, timeout: Optional[float] = None) -> Any:
-        """See :meth:`SocketIOClient.receive`."""
-        return await self.client.receive(timeout, self.name)
-
-    async def receive_message(self, timeout: Optional[float] = None) -> Message:
-        """See :meth:`SocketIOClient.receive_message`."""
-        return await self.client.receive_message(timeout, self.name)
-
-    async def receive_event(self, name: Optional[str] = None,
-                            timeout: Optional[float] = None) -> Event:
-        """See :meth:`SocketIOClient.receive_event`."""
-        return await self.client.receive_event(name, timeout, self.name)
-
-    async def wait_closed(self, timeout: Optional[float] = None) -> None:
-        """Wait until the server disconnects this endpoint."""
-        await self.client.wait_endpoint_closed(self.name, timeout)
-
-    async def disconnect(self) -> None:
-        """Send ``0::/endpoint``: leave this endpoint, keep the connection."""
-        await self.client.disconnect(self.name)
