@@ -168,7 +168,6 @@ class NativeServer:
     def __init__(self, node: str, facts: Facts) -> None:
         self.facts = facts
         self.output: List[str] = []
-        self._port: "asyncio.Future[int]"
         self._listening = threading.Event()
         self.port = 0
         self.proc = subprocess.Popen(

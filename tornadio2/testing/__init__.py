@@ -8,14 +8,14 @@ The package needs only Tornado (no pytest); see the guide "Testing your
 application".
 """
 
-from tornadio2.testing.client import DEFAULT_TIMEOUT, SocketIOClient
+from tornadio2.testing.client import SocketIOClient
 from tornadio2.testing.endpoint import Endpoint, Event, Message
 from tornadio2.testing.errors import (ClientDisconnected, ClientError, EndpointRefused,
                                       HandshakeError, WaitTimeout)
 from tornadio2.testing.server import LiveServer, connect_clients, serve
 
 __all__ = [
-    "SocketIOClient", "Endpoint", "Message", "Event", "DEFAULT_TIMEOUT",
+    "SocketIOClient", "Endpoint", "Message", "Event",
     "LiveServer", "serve", "connect_clients",
     "ClientError", "HandshakeError", "WaitTimeout", "ClientDisconnected", "EndpointRefused",
 ]

@@ -392,6 +392,10 @@ class SocketIOClient:
             return
         self.disconnect_reason = reason
         logger.debug("client %s: %s", self.sid, reason)
+        if self._transport is not None:
+            # No more polls once the session is over: the server would only
+            # answer each one at once with an error packet.
+            self._transport.closing = True
         self._notify()
 
     def _transport_closed(self, reason: str) -> None:
