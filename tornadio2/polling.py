@@ -8,7 +8,7 @@ packets (``send_messages``) or for the client to go away.
 """
 
 import logging
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future

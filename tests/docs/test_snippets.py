@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sys
-from typing import Awaitable, Callable, Dict
+from typing import Awaitable, Callable, Dict, List
 
 import pytest
 
@@ -298,17 +298,38 @@ async def deployment_xheaders(lab: Lab) -> None:
 
 @scenario("guide-testing")
 async def guide_testing(lab: Lab) -> None:
-    block = lab.blocks["guide-testing"]
-    module = block.caption.replace(".py", "")
-    lab.write("guide-testing", block.caption)
+    report = await run_test_file(lab, "guide-testing",
+                                 [sys.executable, "-W", "error", "-m", "unittest", "-v"])
+    assert "Ran 5 tests" in report and report.rstrip().endswith("OK"), report
+
+
+@scenario("guide-testing-pytest")
+async def guide_testing_pytest(lab: Lab) -> None:
+    report = await run_test_file(lab, "guide-testing-pytest",
+                                 [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], suffix=".py")
+    assert re.search(r"\b3 passed\b", report) and "failed" not in report, report
+
+
+async def run_test_file(lab: Lab, name: str, command: List[str], suffix: str = "") -> str:
+    """Save the test file of snippet ``name`` under its caption and run ``command`` on it.
+
+    ``unittest`` is given the module name, pytest (``suffix='.py'``) the file.
+    """
+    block = lab.blocks[name]
+    lab.write(name, block.caption)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-W", "error", "-m", "unittest", "-v", module,
+        *command, block.caption.replace(".py", "") + suffix,
         cwd=str(lab.tmp_path), env=lab.environment({}),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     report = out.decode()
     assert process.returncode == 0, report
-    assert "Ran 3 tests" in report and report.rstrip().endswith("OK"), report
+    return report
 
 
 # -- migration -------------------------------------------------------------------------

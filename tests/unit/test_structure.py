@@ -21,8 +21,16 @@ MAX_FUNCTION_LINES = 45
 PUBLIC_UNDERSCORE_NAMES = {"_make", "_replace", "_asdict", "_fields"}
 
 
-def _module_name(path: pathlib.Path) -> str:
-    return "tornadio2" if path.stem == "__init__" else "tornadio2." + path.stem
+def _module_name(path: pathlib.Path, folder: pathlib.Path) -> str:
+    parts = list(path.relative_to(folder).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(["tornadio2"] + parts)
+
+
+def package_sources(folder: pathlib.Path = PACKAGE) -> List[pathlib.Path]:
+    """Every module of the package, subpackages included."""
+    return sorted(folder.rglob("*.py"))
 
 
 def _imports_of(tree: ast.AST, package: Set[str]) -> Set[str]:
@@ -42,7 +50,7 @@ def _imports_of(tree: ast.AST, package: Set[str]) -> Set[str]:
 
 def import_graph(folder: pathlib.Path = PACKAGE) -> Dict[str, Set[str]]:
     """Module -> the package modules it imports (the package's ``__init__`` left out)."""
-    sources = {_module_name(path): path for path in folder.glob("*.py")}
+    sources = {_module_name(path, folder): path for path in package_sources(folder)}
     modules = set(sources) - {"tornadio2"}
     graph = {}
     for name in modules:
@@ -85,12 +93,18 @@ def test_import_scan_sees_imports_under_type_checking(tmp_path):
     (tmp_path / "one.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from tornadio2.two import X\n")
     (tmp_path / "two.py").write_text("from tornadio2 import one\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "__init__.py").write_text("")
+    (tmp_path / "sub" / "three.py").write_text("from tornadio2.sub.four import Y\n")
+    (tmp_path / "sub" / "four.py").write_text("from tornadio2.sub import three\n")
     graph = import_graph(tmp_path)
-    assert graph == {"tornadio2.one": {"tornadio2.two"}, "tornadio2.two": {"tornadio2.one"}}
-    assert import_circles(graph) != []
+    assert graph["tornadio2.one"] == {"tornadio2.two"}
+    assert graph["tornadio2.two"] == {"tornadio2.one"}
+    assert graph["tornadio2.sub.three"] == {"tornadio2.sub.four"}
+    assert len(import_circles(graph)) == 2
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", package_sources(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_module_is_short(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES
@@ -98,13 +112,14 @@ def test_module_is_short(path):
 
 def test_functions_are_short():
     long_ones = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in package_sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 first = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 length = node.end_lineno - first + 1
                 if length > MAX_FUNCTION_LINES:
-                    long_ones.append("%s:%s (%d lines)" % (path.name, node.name, length))
+                    long_ones.append("%s:%s (%d lines)" % (path.relative_to(PACKAGE), node.name,
+                                                           length))
     assert long_ones == []
 
 
@@ -143,10 +158,10 @@ def foreign_private_uses(source: str) -> List[str]:
 
 def test_no_module_touches_private_attributes_of_another_modules_classes():
     offenders = {}
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in package_sources():
         uses = foreign_private_uses(path.read_text(encoding="utf-8"))
         if uses:
-            offenders[path.name] = uses
+            offenders[str(path.relative_to(PACKAGE))] = uses
     assert offenders == {}
 
 
