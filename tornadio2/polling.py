@@ -136,6 +136,11 @@ class TornadioPollingHandlerBase(PreflightHandler):
             self.write_payload(encode_frames(packets))
         self._done()
 
+    def busy(self) -> bool:
+        """Whether an earlier response is still being written on this connection."""
+        stream = getattr(self.request.connection, "stream", None)
+        return stream is not None and stream.writing()
+
     def session_closed(self) -> None:
         """The session ended with nothing to say: end the GET empty."""
         self.safe_finish()

@@ -82,6 +82,8 @@ class StatsCollector:
         self.connections_total = 0
         self.packets_sent_total = 0
         self.packets_recv_total = 0
+        #: Volatile packets dropped because their client could not take them then.
+        self.volatile_dropped = 0
         self.connections_ps = MovingAverage(period)
         self.packets_sent_ps = MovingAverage(period)
         self.packets_recv_ps = MovingAverage(period)
@@ -182,6 +184,7 @@ class StatsCollector:
             "packets_recv_total": self.packets_recv_total,
             "packets_sent_ps": self.packets_sent_ps.last_average,
             "packets_recv_ps": self.packets_recv_ps.last_average,
+            "volatile_dropped": self.volatile_dropped,
             "active_sessions": self.active_sessions,
             "max_sessions": self.max_sessions,
             "active_connections": self.active_connections,
