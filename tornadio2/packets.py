@@ -80,8 +80,8 @@ class PacketHandlers:
         """Hand the queued packets to the transport (the session's)."""
         raise NotImplementedError
 
-    def close(self, send_disconnect: bool = True) -> None:
-        """End the session (the session's)."""
+    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True) -> None:
+        """End the session or one endpoint (the session's)."""
         raise NotImplementedError
 
     def disconnect_endpoint(self, endpoint: str, notify_client: bool = True) -> None:
@@ -205,11 +205,10 @@ class PacketHandlers:
             return  # the session closed meanwhile, and the endpoint with it
         held = opening.outlet.release(self.send_packet)
         if accepted is False or opening.close_requested:
+            # Refused: the client hears 7::/chat:2; the connection gets its
+            # on_close, as TornadIO2 (which disconnected it) called it.
             self.send_packet(proto.error(name, "unauthorized"))
-            if accepted is False:
-                opening.outlet.close()
-            else:
-                self._close_conn(opening.conn, opening.outlet)  # close() in on_open
+            self._close_conn(opening.conn, opening.outlet)
             return
         self._endpoints.add(name, opening)
         self.rooms.enter(opening.conn, name, self, self.send_packet)
