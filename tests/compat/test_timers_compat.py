@@ -14,25 +14,37 @@ from tornadio2.sessioncontainer import SessionBase, SessionContainer
 WAIT = 5
 
 
-async def wait_for(predicate):
-    """Await ``predicate()`` on the running loop, for at most ``WAIT`` seconds."""
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.005)  # yields to the loop; the predicate is the synchronisation
+class Calls:
+    """A callback that records its calls; ``await calls.reach(n)`` waits for the n-th."""
+
+    def __init__(self, result=None):
+        self.times = []
+        self.result = result  # what each call returns (a function of the call count)
+        self._waiting = {}
+
+    def __call__(self):
+        self.times.append(time.monotonic())
+        waiter = self._waiting.pop(len(self.times), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return self.result(len(self.times)) if self.result else None
+
+    async def reach(self, count):
+        if len(self.times) < count:
+            waiter = self._waiting[count] = asyncio.get_running_loop().create_future()
+            await asyncio.wait_for(waiter, WAIT)
 
 
 @pytest.mark.gen_test
 async def test_callback_takes_milliseconds_and_the_loop_positionally(io_loop):
-    calls = []
-    timer = Callback(lambda: calls.append(time.monotonic()), 20, io_loop)
+    calls = Calls()
+    timer = Callback(calls, 20, io_loop)
     assert (timer.callback_time, timer.io_loop, timer.next_run) == (20, io_loop, None)
     started = time.monotonic()
     timer.start()
-    await wait_for(lambda: len(calls) >= 2)
+    await calls.reach(2)
     timer.stop()
-    assert calls[0] - started >= 0.015  # 20 ms, not 20 s and not at once
-    assert calls[1] - started < 2
+    assert calls.times[0] - started >= 0.015  # 20 ms, not 20 s and not at once
 
 
 @pytest.mark.gen_test
@@ -46,25 +58,25 @@ async def test_calculate_next_run_and_delay(io_loop):
 
 @pytest.mark.gen_test
 async def test_a_callback_returning_a_time_sets_its_next_run(io_loop):
-    calls = []
-
-    def tick():
-        calls.append(time.time())
-        return time.time() + 0.01  # much sooner than the minute of its period
-
-    timer = Callback(tick, 60000, io_loop)
+    # Its period is a minute; each call asks for the next one 10 ms later.
+    calls = Calls(result=lambda count: time.time() + 0.01)
+    timer = Callback(calls, 60000, io_loop)
     timer.start(time.time())  # the first run now
-    await wait_for(lambda: len(calls) >= 3)
+    await calls.reach(3)
     timer.stop()
 
 
 @pytest.mark.gen_test
-async def test_start_at_a_given_time(io_loop):
-    calls = []
-    timer = Callback(lambda: calls.append(1) or None, 60000, io_loop)
-    timer.start(time.time() + 0.01)
-    await wait_for(lambda: calls)
+async def test_delay_pushes_the_next_run_back(io_loop):
+    calls = Calls()
+    timer = Callback(calls, 50, io_loop)
+    started = time.monotonic()
+    timer.start(time.time())  # due at once ...
+    timer.delay()  # ... but pushed back to one period from now
+    await calls.reach(1)
     timer.stop()
+    assert calls.times[0] - started >= 0.045
+    assert timer.next_run is None
 
 
 class Item(SessionBase):
