@@ -6,12 +6,10 @@ bookkeeping and the event registry. It talks to the session only through the
 session's small public surface and must not import Tornado.
 """
 
-import itertools
 import logging
+import time
 from typing import (
-    TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Iterator, List, Optional,
-    Tuple,
-    Type,
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type,
     TypeVar, Union, overload,
 )
 
@@ -78,29 +76,55 @@ def broadcast(connections: Iterable["SocketConnection"], name: str,
     return sent
 
 
-class _AckRegistry:
-    """Ids and callbacks of the ACKs this endpoint waits for from the client."""
+def _collect_events(cls: type) -> Dict[str, Callable[..., Any]]:
+    """Event name -> handler of ``cls``, from its ``@event`` methods and its bases'.
 
-    __slots__ = ("_ids", "_pending")
+    A subclass attribute overriding a handler without ``@event`` takes its
+    event away, as in TornadIO2 (whose registry held what the class's
+    attributes resolved to); the closest definition of a method name wins.
+    """
+    events: Dict[str, Callable[..., Any]] = {}
+    by_attribute: Dict[str, str] = {}  # method name -> the event it handled
+    for klass in reversed(cls.__mro__):
+        for attr_name, attr in vars(klass).items():
+            previous = by_attribute.pop(attr_name, None)
+            if previous is not None:
+                events.pop(previous, None)
+            name = getattr(attr, "_tornadio_event", None)
+            if name is not None:
+                events[name] = attr
+                by_attribute[attr_name] = name
+    return events
+
+
+class _AckRegistry:
+    """Ids and callbacks of the ACKs this endpoint waits for from the client.
+
+    ``pending`` maps an id to ``(time, callback, message)`` as TornadIO2's
+    ``ack_queue`` did (``time`` from :func:`time.time`), and ``next_id`` is
+    the id the next request gets (its ``ack_id``).
+    """
+
+    __slots__ = ("next_id", "pending")
 
     def __init__(self) -> None:
-        self._ids: Iterator[int] = itertools.count(1)
-        self._pending: Dict[int, Tuple[Any, AckCallback]] = {}
+        self.next_id = 1
+        self.pending: Dict[int, Tuple[float, AckCallback, Any]] = {}
 
     def add(self, message: Any, callback: AckCallback) -> int:
-        ack_id = next(self._ids)
-        self._pending[ack_id] = (message, callback)
+        ack_id = self.next_id
+        self.next_id += 1
+        self.pending[ack_id] = (time.time(), callback, message)
         return ack_id
 
-
-    def pop(self, ack_id: int) -> Optional[Tuple[Any, AckCallback]]:
-        return self._pending.pop(ack_id, None)
+    def pop(self, ack_id: int) -> Optional[Tuple[float, AckCallback, Any]]:
+        return self.pending.pop(ack_id, None)
 
     def clear(self) -> None:
-        self._pending.clear()
+        self.pending.clear()
 
     def __len__(self) -> int:
-        return len(self._pending)
+        return len(self.pending)
 
 
 class SocketConnection:
@@ -119,13 +143,7 @@ class SocketConnection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        events: Dict[str, Callable[..., Any]] = {}
-        for klass in reversed(cls.__mro__):
-            for attr in vars(klass).values():
-                name = getattr(attr, "_tornadio_event", None)
-                if name is not None:
-                    events[name] = attr
-        cls._events = events
+        cls._events = _collect_events(cls)
 
     def __init__(self, session: "Session", endpoint: Optional[str] = None) -> None:
         self.session = session
@@ -258,10 +276,33 @@ class SocketConnection:
         if entry is None:
             logger.warning("unknown ack id %s on endpoint %r", ack_id, self.endpoint or "")
             return None
-        message, callback = entry
+        _, callback, message = entry
         return callback(message, ack_args)
 
     @property
     def pending_acks(self) -> int:
         """How many ACKs this connection still waits for."""
         return len(self._acks)
+
+    # -- TornadIO2's ACK bookkeeping ---------------------------------------------
+
+    def queue_ack(self, callback: AckCallback, message: Any) -> int:
+        """Wait for an ACK: ``callback(message, ack_args)`` runs when it comes; its id."""
+        return self._acks.add(message, callback)
+
+    @property
+    def ack_id(self) -> int:
+        """The id the next ACK request of this connection gets."""
+        return self._acks.next_id
+
+    @ack_id.setter
+    def ack_id(self, value: int) -> None:
+        self._acks.next_id = value
+
+    @property
+    def ack_queue(self) -> Dict[int, Tuple[float, AckCallback, Any]]:
+        """The ACKs waited for: id -> ``(time.time() when asked, callback, message)``.
+
+        The live table, as in TornadIO2: removing an entry forgets that ACK.
+        """
+        return self._acks.pending

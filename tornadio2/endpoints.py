@@ -92,6 +92,10 @@ class Endpoints:
         """The open connection of ``name``, or ``None``."""
         return self._open.get(name)
 
+    def connections(self) -> Dict[str, Any]:
+        """The open connections by name (the table itself: do not change it)."""
+        return self._open
+
     def opening(self, name: str) -> Optional[Opening]:
         """The :class:`Opening` of ``name`` while its ``on_open`` runs, or ``None``."""
         return self._opening.get(name)

@@ -37,6 +37,10 @@ HANDLER_NAMES = (
 # enum class goes through ``EnumType.__getattr__``, several times slower.
 _CLOSED = SessionState.CLOSED
 _FRAME_SEPARATOR = proto.FRAME_SEPARATOR
+# Packet type numbers as plain ints (proto's public names are TornadIO2's strings).
+_DISCONNECT, _MESSAGE, _JSON, _EVENT, _ACK = (
+    int(proto.PacketType.DISCONNECT), int(proto.PacketType.MESSAGE), int(proto.PacketType.JSON),
+    int(proto.PacketType.EVENT), int(proto.PacketType.ACK))
 #: Stands for "the packet's text is the message" (a JSON packet passes its decoded data).
 _TEXT: Any = object()
 
@@ -76,8 +80,8 @@ class PacketHandlers:
         """Hand the queued packets to the transport (the session's)."""
         raise NotImplementedError
 
-    def close(self, send_disconnect: bool = True) -> None:
-        """End the session (the session's)."""
+    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True) -> None:
+        """End the session or one endpoint (the session's)."""
         raise NotImplementedError
 
     def disconnect_endpoint(self, endpoint: str, notify_client: bool = True) -> None:
@@ -170,7 +174,7 @@ class PacketHandlers:
             self.close()
         elif self._endpoints.opening(endpoint) is not None:
             # Handled in turn, once the endpoint has opened.
-            self._target(proto.DISCONNECT, endpoint, data, message_id, ack_data)
+            self._target(_DISCONNECT, endpoint, data, message_id, ack_data)
         else:
             self.disconnect_endpoint(endpoint, notify_client=False)
 
@@ -201,11 +205,10 @@ class PacketHandlers:
             return  # the session closed meanwhile, and the endpoint with it
         held = opening.outlet.release(self.send_packet)
         if accepted is False or opening.close_requested:
+            # Refused: the client hears 7::/chat:2; the connection gets its
+            # on_close, as TornadIO2 (which disconnected it) called it.
             self.send_packet(proto.error(name, "unauthorized"))
-            if accepted is False:
-                opening.outlet.close()
-            else:
-                self._close_conn(opening.conn, opening.outlet)  # close() in on_open
+            self._close_conn(opening.conn, opening.outlet)
             return
         self._endpoints.add(name, opening)
         self.rooms.enter(opening.conn, name, self, self.send_packet)
@@ -223,7 +226,7 @@ class PacketHandlers:
         if not endpoint:
             conn: Optional[Connection] = self.conn
         else:
-            ptype = proto.MESSAGE if message is _TEXT else proto.JSON
+            ptype = _MESSAGE if message is _TEXT else _JSON
             conn = self._target(ptype, endpoint, data, message_id, ack_data)
             if conn is None:
                 return
@@ -250,7 +253,7 @@ class PacketHandlers:
 
     def _on_event(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
         name, args = proto.decode_event(data)
-        conn = self._target(proto.EVENT, endpoint, data, message_id, ack_data) \
+        conn = self._target(_EVENT, endpoint, data, message_id, ack_data) \
             if endpoint else self.conn
         if conn is None:
             return
@@ -268,7 +271,7 @@ class PacketHandlers:
 
     def _on_ack(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
         ack_id, args = proto.decode_ack(data)
-        conn = self._target(proto.ACK, endpoint, data, message_id, ack_data) \
+        conn = self._target(_ACK, endpoint, data, message_id, ack_data) \
             if endpoint else self.conn
         if conn is not None:
             usercode.run(conn.deque_ack, (ack_id, args), None, self._user_failed)

@@ -4,12 +4,14 @@ Everything else that depends on time takes a :class:`~tornadio2.session.Schedule
 (sessions) or a ``now=`` argument (the session container, stats), so tests can
 drive a fake clock. This module provides the real scheduler on Tornado's
 IOLoop, and TornadIO2's ``Callback`` (a periodic call whose next run can be
-pushed back) for applications that used it.
+pushed back, its period in milliseconds), which tornadio2's own periodic jobs
+use too.
 """
 
 import heapq
 import itertools
 import math
+import time
 from typing import Any, Callable, List, Optional, Tuple
 
 from tornado.ioloop import IOLoop
@@ -135,30 +137,43 @@ class IOLoopScheduler:
 
 
 class Callback:
-    """Call ``callback`` every ``period`` seconds; :meth:`delay` pushes the next run back.
+    """TornadIO2's periodic call: ``callback`` every ``callback_time`` milliseconds.
 
-    ``period`` is in seconds (TornadIO2 took milliseconds for its own timers;
-    the name stays, the unit follows Tornado's ``call_later``).
+    Like TornadIO2's (and Tornado's ``PeriodicCallback``) the period is in
+    **milliseconds**. :meth:`delay` pushes the next run back by a period
+    from now; a callback that returns a number sets the time of its next
+    run. Times (``start(timeout)``, :attr:`next_run`, what the callback
+    returns) are :func:`time.time` values, as in TornadIO2. ``io_loop`` is
+    the loop to run on, the current one when omitted.
     """
 
-    def __init__(self, callback: Callable[[], None], period: float,
-                 loop: Optional[IOLoop] = None) -> None:
+    def __init__(self, callback: Callable[[], Any], callback_time: float,
+                 io_loop: Optional[IOLoop] = None) -> None:
         self.callback = callback
-        self.period = period
-        self._loop = loop or IOLoop.current()
+        self.callback_time = callback_time
+        self.io_loop = io_loop or IOLoop.current()
+        #: When :meth:`delay` moved the next run to, until that run.
+        self.next_run: Optional[float] = None
         self._timeout: Optional[Timeout] = None
-        self._deadline = 0.0
 
     @property
     def is_running(self) -> bool:
         """True between :meth:`start` and :meth:`stop`."""
         return self._timeout is not None
 
-    def start(self) -> None:
-        """Start calling, the first call ``period`` seconds from now."""
-        if self._timeout is None:
-            self._deadline = self._loop.time() + self.period
-            self._timeout = Timeout(self._loop, self.period, self._run)
+    def calculate_next_run(self) -> float:
+        """The time (:func:`time.time`) one period from now."""
+        return time.time() + self.callback_time / 1000.0
+
+    def start(self, timeout: Optional[float] = None) -> None:
+        """Start calling: at time ``timeout`` (:func:`time.time`), or one period from now."""
+        if self._timeout is not None:
+            self._timeout.cancel()
+        if timeout is None:
+            delay = self.callback_time / 1000.0
+        else:
+            delay = max(0.0, timeout - time.time())
+        self._timeout = Timeout(self.io_loop, delay, self._run)
 
     def stop(self) -> None:
         """Stop calling."""
@@ -167,17 +182,22 @@ class Callback:
             self._timeout = None
 
     def delay(self) -> None:
-        """Push the next call back to ``period`` seconds from now."""
-        self._deadline = self._loop.time() + self.period
+        """Push the next call back to one period from now."""
+        self.next_run = self.calculate_next_run()
 
     def _run(self) -> None:
-        remaining = self._deadline - self._loop.time()
-        if remaining > 0:
-            self._timeout = Timeout(self._loop, remaining, self._run)
+        self._timeout = None
+        if self.next_run is not None and time.time() < self.next_run:
+            self.start(self.next_run)  # delayed meanwhile
+            self.next_run = None
             return
-        self._deadline = self._loop.time() + self.period
-        self._timeout = Timeout(self._loop, self.period, self._run)
+        self.next_run = None
+        self.start()  # before the call, which may stop it or set its own next run
         try:
-            self.callback()
+            next_call = self.callback()
         except Exception as exc:
-            usercode.report(exc, self.callback, "it runs again in %s s" % self.period)
+            usercode.report(exc, self.callback, "it runs again in %s ms" % self.callback_time)
+            return
+        if (isinstance(next_call, (int, float)) and not isinstance(next_call, bool)
+                and self._timeout is not None):
+            self.start(next_call)

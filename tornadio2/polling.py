@@ -23,7 +23,7 @@ from tornadio2.session import NOT_HANDSHAKEN, Session
 
 __all__ = [
     "TornadioPollingHandlerBase", "TornadioXHRPollingHandler",
-    "TornadioJSONPHandler", "TornadioHtmlFileHandler", "js_string",
+    "TornadioJSONPHandler", "TornadioHtmlFileHandler", "js_string", "jsonp_string",
 ]
 
 #: What starts every htmlfile stream: the ``_`` function the client's iframe
@@ -36,10 +36,25 @@ HTMLFILE_PRELUDE = (
 def js_string(text: str) -> str:
     """``text`` as a JavaScript string literal that is safe inside ``<script>``.
 
-    Every ``/`` is escaped (so ``</script>`` cannot end the block) and so are
+    For the htmlfile transport, whose chunks are inline scripts: every ``/``
+    is escaped (so ``</script>`` cannot end the block) and so are
     U+2028/U+2029, which older JavaScript engines reject in string literals.
     """
     return (json_dumps(text).replace("/", "\\/")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def jsonp_string(text: str) -> str:
+    """``text`` as the JSON string of a jsonp-polling answer, ``/`` as it is.
+
+    What ``JSON.stringify`` writes, as the native server does (quotes,
+    backslashes and control characters escaped), plus two escapes it lacks:
+    U+2028/U+2029, which older JavaScript engines reject in string literals,
+    and the ``/`` of ``</`` only, so that ``</script>`` never appears. A
+    client that reads the string as JSON gets the text back either way
+    (wire-notes#jsonp-polling).
+    """
+    return (json_dumps(text).replace("</", "<\\/")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 logger = logging.getLogger("tornadio2.polling")
@@ -183,7 +198,7 @@ class TornadioJSONPHandler(TornadioPollingHandlerBase):
             index = "0"
         self.set_header("Content-Type", "text/javascript; charset=UTF-8")
         self.set_header("X-XSS-Protection", "0")
-        self.safe_finish("io.j[%s](%s);" % (index, js_string(payload)))
+        self.safe_finish("io.j[%s](%s);" % (index, jsonp_string(payload)))
 
     def read_payload(self) -> Optional[str]:
         """The ``d`` form field, a JSON string holding the payload."""

@@ -77,7 +77,7 @@ class PreflightHandler(web.RequestHandler):
     def prepare(self) -> None:
         self.server.stats.connection_opened()
         self._counted = True
-        if not self.origin_ok():
+        if not self.preflight():
             logger.warning("refused origin %r for %s", self.origin, self.request.path)
             self.refuse_origin()
 
@@ -99,9 +99,28 @@ class PreflightHandler(web.RequestHandler):
             self._counted = False
             self.server.stats.connection_closed()
 
-    def origin_ok(self) -> bool:
-        """Whether this request's Origin passes the router's policy."""
+    def preflight(self) -> bool:
+        """Whether this request may be served; ``False`` refuses it (``403``).
+
+        TornadIO2's hook, called before every request is handled, ``OPTIONS``
+        included: by default a request without an ``Origin`` passes and one
+        with an ``Origin`` must pass :meth:`verify_origin`. The CORS headers
+        are set as each answer is written (:meth:`set_cors_headers`); an
+        override may set headers of its own.
+        """
+        return self.origin_ok()
+
+    def verify_origin(self) -> bool:
+        """Whether the request's ``Origin`` is allowed: the router's ``allowed_origins``.
+
+        TornadIO2's hook: override it to apply a policy of your own. It is
+        called only for requests that carry an ``Origin`` header.
+        """
         return self.server.origin_allowed(self.origin, self.request)
+
+    def origin_ok(self) -> bool:
+        """Whether this request's Origin is allowed (:meth:`verify_origin`; none is)."""
+        return not self.origin or self.verify_origin()
 
     def set_cors_headers(self) -> None:
         """Echo an allowed Origin with credentials, as the native server does."""
@@ -118,7 +137,9 @@ class PreflightHandler(web.RequestHandler):
         if requested:
             self.set_header("Access-Control-Allow-Headers", requested)
         self.set_header("Access-Control-Max-Age", "86400")
-        self.set_status(204)
+        # 200 as the native server: the CORS drafts 0.9-era browsers follow
+        # accept no other status for a preflight (wire-notes#cors).
+        self.set_status(200)
         self.finish()
 
     def check_xsrf_cookie(self) -> None:

@@ -10,6 +10,10 @@ The builder functions (``message``, ``event``, ``ack`` ...) keep the names and
 signatures TornadIO2 applications call.
 """
 
+import decimal
+import enum
+import json
+import logging
 import re
 import sys
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -19,16 +23,42 @@ import simplejson
 from tornadio2.exceptions import ProtocolError
 
 __all__ = [
-    "DISCONNECT", "CONNECT", "HEARTBEAT", "MESSAGE", "JSON", "EVENT", "ACK",
-    "ERROR", "NOOP", "PACKET_NAMES", "FRAME_SEPARATOR", "REASONS", "ADVICE",
+    "PacketType", "DISCONNECT", "CONNECT", "HEARTBEAT", "MESSAGE", "JSON", "EVENT", "ACK",
+    "ERROR", "NOOP", "DecimalEncoder", "json_decimal_args", "PACKET_NAMES", "FRAME_SEPARATOR",
+    "REASONS", "ADVICE",
     "Packet", "parse_packet", "decode_packet", "encode_packet", "decode_frames", "encode_frames",
     "utf16_len", "decode_event", "decode_ack", "decode_json", "handshake_body",
     "json_dumps", "json_load", "to_utf8",
     "disconnect", "connect", "heartbeat", "text_prefix", "message", "event", "ack", "error", "noop",
 ]
 
-#: A packet type: the number in the first field of a packet on the wire.
-DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = range(9)
+logger = logging.getLogger("tornadio2.proto")
+
+
+class PacketType(enum.IntEnum):
+    """A packet type: the number in the first field of a packet on the wire.
+
+    :attr:`Packet.type` and :func:`parse_packet` give plain ``int`` values,
+    which compare equal to these members.
+    """
+
+    DISCONNECT = 0
+    CONNECT = 1
+    HEARTBEAT = 2
+    MESSAGE = 3
+    JSON = 4
+    EVENT = 5
+    ACK = 6
+    ERROR = 7
+    NOOP = 8
+
+
+#: TornadIO2's names for the packet types: the type field as it is written on
+#: the wire, a one-digit string (``EVENT == '5'``). For numbers, use :class:`PacketType`.
+DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = (
+    str(ptype.value) for ptype in PacketType)
+# The numbers this module builds packets with (plain ints: no enum lookups).
+_MESSAGE, _JSON, _EVENT, _ACK, _ERROR = 3, 4, 5, 6, 7
 #: Packet type names, indexed by type number (for logs).
 PACKET_NAMES = (
     "disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop",
@@ -56,11 +86,29 @@ _encoder = simplejson.JSONEncoder(
 )
 _decoder = simplejson.JSONDecoder()
 
+#: simplejson's arguments for writing a :class:`decimal.Decimal` as a number
+#: (``simplejson.dumps(value, **json_decimal_args)``); :func:`json_dumps` does it already.
+json_decimal_args: Dict[str, Any] = {"use_decimal": True}
+
+
+class DecimalEncoder(json.JSONEncoder):
+    """A standard-library JSON encoder that writes a ``Decimal`` as a number.
+
+    For ``json.dumps(value, cls=DecimalEncoder)``: the decimal goes through
+    ``float``, so digits beyond its precision are lost (not with :func:`json_dumps`).
+    """
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, decimal.Decimal):
+            return float(o)
+        return super().default(o)
+
 
 class Packet(NamedTuple):
     """One decoded packet, with its fields as they stand on the wire.
 
-    ``id`` is the message id (digits, ``''`` when absent) and ``ack_data`` is
+    ``type`` is a :class:`PacketType` number; ``id`` is the message id (digits,
+    ``''`` when absent) and ``ack_data`` is
     true when the id carried a ``+``: the sender wants the application's ACK
     data rather than an automatic acknowledgement. ``data`` is the raw text
     after the third colon; :func:`decode_event`, :func:`decode_ack` and
@@ -191,7 +239,11 @@ def utf16_len(text: str) -> int:
 
 
 def encode_frames(packets: Sequence[str]) -> str:
-    """Join encoded packets into one payload; a single packet goes bare."""
+    """Join encoded packets into one payload (text); a single packet goes bare.
+
+    The result is a ``str``, ``''`` for no packets: transports encode it when
+    they write it (:func:`to_utf8`). TornadIO2 returned UTF-8 bytes.
+    """
     if len(packets) == 1:
         return packets[0]
     return "".join(
@@ -321,9 +373,9 @@ def message(
         msg = msg.decode("utf-8")
     if isinstance(msg, str):
         # With force_json a string is taken as JSON text already (TornadIO2's rule).
-        ptype, data = (JSON if force_json else MESSAGE), msg
+        ptype, data = (_JSON if force_json else _MESSAGE), msg
     else:
-        ptype, data = JSON, json_dumps(msg)
+        ptype, data = _JSON, json_dumps(msg)
     return encode_packet(
         Packet(ptype, endpoint or "", data, _id_field(message_id))
     )
@@ -339,17 +391,20 @@ def event(
     """An event packet; keyword arguments travel as one object argument.
 
     With a ``message_id`` the id is written with ``+``: the 0.9 client only
-    answers ACK requests on events that carry it.
+    answers ACK requests on events that carry it. An event has positional or
+    keyword arguments; given both, the keyword arguments are logged and
+    dropped, as TornadIO2 did.
     """
-    if args and kwargs:
-        raise ValueError("an event takes positional or keyword arguments, not both")
     payload: Dict[str, Any] = {"name": name}
-    if kwargs:
-        payload["args"] = [kwargs]
-    elif args:
+    if args:
         payload["args"] = list(args)
+        if kwargs:
+            logger.error("event %r: positional and keyword arguments; dropping the keyword "
+                         "arguments %s", name, sorted(kwargs))
+    elif kwargs:
+        payload["args"] = [kwargs]
     pid = _id_field(message_id)
-    return encode_packet(Packet(EVENT, endpoint or "", json_dumps(payload), pid, bool(pid)))
+    return encode_packet(Packet(_EVENT, endpoint or "", json_dumps(payload), pid, bool(pid)))
 
 
 def ack(
@@ -366,7 +421,7 @@ def ack(
     if ack_response is not None:
         args = list(ack_response) if isinstance(ack_response, tuple) else [ack_response]
         data += "+" + json_dumps(args)
-    return encode_packet(Packet(ACK, endpoint or "", data))
+    return encode_packet(Packet(_ACK, endpoint or "", data))
 
 
 def error(
@@ -378,7 +433,7 @@ def error(
     data = _error_index(reason, REASONS)
     if advice is not None and advice != "":
         data += "+" + _error_index(advice, ADVICE)
-    return encode_packet(Packet(ERROR, endpoint or "", data))
+    return encode_packet(Packet(_ERROR, endpoint or "", data))
 
 
 def _error_index(value: Union[int, str, None], table: Tuple[str, ...]) -> str:

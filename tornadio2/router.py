@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 
 from tornado import web
+from tornado.ioloop import IOLoop
 
 from tornadio2.clientfiles import client_urls, find_client_path
 from tornadio2.handlers import (
@@ -86,8 +87,9 @@ class TornadioRouter:
     """Routes Socket.IO URLs under ``/{namespace}`` to ``connection`` sessions.
 
     ``urls`` is the list of Tornado URL specs to give to an ``Application``;
-    ``apply_routes(routes)`` appends them to your own. ``io_loop`` is accepted
-    for TornadIO2 compatibility and ignored.
+    ``apply_routes(routes)`` appends them to your own. ``io_loop`` is
+    accepted for TornadIO2 compatibility: :attr:`io_loop` gives it back, and
+    the router runs on the current IOLoop either way.
     """
 
     def __init__(self, connection: Type["SocketConnection"],
@@ -110,6 +112,7 @@ class TornadioRouter:
             poll_timeout=self.settings["xhr_polling_timeout"],
             max_queue_length=self.settings["max_queue_length"],
         )
+        self._io_loop = io_loop
         self._scheduler: Optional[IOLoopScheduler] = None
         self._timers: List[Callback] = []
         self._urls = self._build_urls()
@@ -122,6 +125,11 @@ class TornadioRouter:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
         if self.settings["client_timeout"] <= 0:
             raise ValueError("client_timeout must be positive")
+
+    @property
+    def io_loop(self) -> IOLoop:
+        """The IOLoop given to the constructor, else the current one (TornadIO2's attribute)."""
+        return self._io_loop if self._io_loop is not None else IOLoop.current()
 
     @property
     def heartbeat_timeout(self) -> int:
@@ -178,17 +186,19 @@ class TornadioRouter:
         return self._scheduler
 
     def _start_timers(self) -> None:
-        sweep = Callback(self.expire_sessions, self.settings["session_check_interval"])
-        tick = Callback(self.stats.tick, 1)
-        self._timers = [sweep, tick]
-        for timer in self._timers:
-            timer.start()
+        # periodic.Callback counts in milliseconds, as TornadIO2's did.
+        sweep = Callback(self.expire_sessions, self.settings["session_check_interval"] * 1000)
+        self._timers = [sweep]
+        sweep.start()
+        # Once a second; an application that started it itself is not ticked twice.
+        self.stats.start()
 
     def stop(self) -> None:
         """Stop the sweep and stats timers and close every session (for shutdown and tests)."""
         for timer in self._timers:
             timer.stop()
         self._timers = []
+        self.stats.stop()
         for session in list(self.sessions):
             session.close(send_disconnect=False)
         if self._scheduler is not None:
@@ -207,7 +217,8 @@ class TornadioRouter:
         An exception from the application's ``on_open`` propagates.
         """
         session = Session(self.sessions.new_id(), self.connection, info, self.session_config,
-                          self.scheduler, self.stats, self.sessions.hooks, self.rooms)
+                          self.scheduler, self.stats, self.sessions.hooks, self.rooms,
+                          server=self)
         if not await session.open():
             return None
         self.sessions.add(session)

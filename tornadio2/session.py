@@ -24,6 +24,7 @@ from tornadio2.endpoints import Endpoints, Outlet
 from tornadio2.exceptions import ConnectionRejected, SessionClosedError
 from tornadio2.packets import HANDLER_NAMES, PacketHandlers
 from tornadio2.rooms import RoomRegistry
+from tornadio2.sessioncompat import SessionNames
 from tornadio2.sessiontypes import (
     Connection, ConnectionInfo, Scheduler, SessionConfig, SessionHooks, SessionState, TimerHandle,
     Transport,
@@ -47,18 +48,23 @@ _NEW, _CONNECTING, _OPEN, _CLOSED = (
 NOT_HANDSHAKEN = proto.error(None, "client not handshaken", "reconnect")
 
 
-class Session(PacketHandlers):
+class Session(PacketHandlers, SessionNames):
     """One Socket.IO client session, whatever transport carries it.
 
     Created at handshake time around the application's main connection;
     transports attach and detach, feed it text with :meth:`receive_frame`
     (a socket's frames) or :meth:`receive_frames` (a polling POST's payload)
     and get packets through ``send_messages``.
+
+    ``server`` is whatever made the session, passed in as an opaque object:
+    the router (TornadIO2 applications read ``self.session.server.stats``
+    and ``.settings``), ``None`` for a session made on its own. The session
+    never uses it, so it never depends on the router.
     """
 
     # Sessions are many, and the per-packet paths read their attributes.
     __slots__ = (
-        "sid", "info", "config", "state", "transport", "expires_at", "conn", "rooms",
+        "sid", "info", "config", "state", "transport", "expires_at", "conn", "rooms", "server",
         "_scheduler", "_stats", "_hooks", "_outlet", "_endpoints", "_queue", "_holding",
         "_heartbeat", "_poll_timer", "_probe_timer",
     )
@@ -67,8 +73,9 @@ class Session(PacketHandlers):
                  info: ConnectionInfo, config: SessionConfig, scheduler: Scheduler,
                  stats: Optional[StatsCollector] = None,
                  hooks: Optional[SessionHooks] = None,
-                 rooms: Optional[RoomRegistry] = None) -> None:
+                 rooms: Optional[RoomRegistry] = None, server: Any = None) -> None:
         self.sid = sid
+        self.server = server
         self.info = info
         self.config = config
         self.state = _NEW
@@ -197,13 +204,19 @@ class Session(PacketHandlers):
             self._queue.append(proto.noop())
             self.flush()
 
-    def close(self, send_disconnect: bool = True) -> None:
-        """End the session: endpoints and main connection get ``on_close`` once.
+    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True) -> None:
+        """End the session, or with ``endpoint`` only that endpoint.
 
-        With ``send_disconnect`` the client is told (``0::``), on the attached
-        transport or on the next one that comes within the expiry time.
-        Called while the handshake's ``on_open`` runs, it refuses the handshake.
+        Ending the session, endpoints and main connection get ``on_close``
+        once. With ``send_disconnect`` the client is told (``0::``), on the
+        attached transport or on the next one that comes within the expiry
+        time. Called while the handshake's ``on_open`` runs, it refuses the
+        handshake. ``close('/chat')`` is :meth:`disconnect_endpoint`, as in
+        TornadIO2.
         """
+        if endpoint:
+            self.disconnect_endpoint(endpoint)
+            return
         if self.state is _CLOSED:
             return
         if self.state is _NEW:

@@ -6,17 +6,18 @@ Sessions do not know their container: they report through the
 :class:`~tornadio2.session.SessionHooks` that :attr:`SessionContainer.hooks`
 gives the router to pass them. It must not import Tornado: the router calls
 :meth:`SessionContainer.expire` from its periodic callback, and tests call it
-with ``now=``.
+with ``now=``. TornadIO2's :class:`SessionBase` is here for applications
+that keep objects of their own in a container.
 """
 
 import heapq
 import secrets
 import time
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from tornadio2.session import Session, SessionHooks
 
-__all__ = ["SessionContainer", "new_session_id"]
+__all__ = ["SessionBase", "SessionContainer", "new_session_id"]
 
 #: Random bytes in a session id: 15 bytes are 20 URL-safe characters, as native ids.
 SESSION_ID_BYTES = 15
@@ -25,6 +26,54 @@ SESSION_ID_BYTES = 15
 def new_session_id() -> str:
     """An unpredictable, URL-safe session id."""
     return secrets.token_urlsafe(SESSION_ID_BYTES)
+
+
+class SessionBase:
+    """TornadIO2's base for objects kept in a :class:`SessionContainer`.
+
+    For applications that keep their own expiring objects in a container:
+    ``session_id`` (a fresh one when not given), ``expiry`` in seconds
+    (``None``: never expires), :meth:`promote` to keep the object alive
+    another ``expiry`` from now, and :meth:`on_delete`, called with
+    ``forced=True`` by :meth:`SessionContainer.remove` and ``False`` when
+    the object expires (promoting it then keeps it). Times are
+    :func:`time.monotonic` values, the clock ``expire()`` uses by default.
+    tornadio2's own sessions do not derive from it.
+    """
+
+    def __init__(self, session_id: Optional[str] = None, expiry: Optional[float] = None) -> None:
+        self.session_id = session_id or new_session_id()
+        self.expiry = expiry
+        #: When the object expires, if it has an expiry.
+        self.expiry_date: Optional[float] = None
+        #: The new expiry time set by the last :meth:`promote`, if any.
+        self.promoted: Optional[float] = None
+        if expiry is not None:
+            self.expiry_date = time.monotonic() + expiry
+
+    @property
+    def sid(self) -> str:
+        """The id the container files it under (``session_id``)."""
+        return self.session_id
+
+    @property
+    def expires_at(self) -> Optional[float]:
+        """When the container expires it: the later of its expiry and its promotion."""
+        if self.expiry_date is None:
+            return None
+        return max(self.expiry_date, self.promoted or 0.0)
+
+    def is_alive(self) -> bool:
+        """True until the expiry time has passed (always, without an expiry)."""
+        return self.expiry_date is None or self.expiry_date > time.monotonic()
+
+    def promote(self) -> None:
+        """Keep the object alive for another ``expiry`` seconds from now."""
+        if self.expiry is not None:
+            self.promoted = time.monotonic() + self.expiry
+
+    def on_delete(self, forced: bool) -> None:
+        """Called when the object is removed (``forced``) or expires; does nothing."""
 
 
 class SessionContainer:
@@ -58,9 +107,15 @@ class SessionContainer:
         """The session with id ``sid``, or ``None``."""
         return self._sessions.get(sid)
 
-    def remove(self, sid: str) -> Optional[Session]:
-        """Forget session ``sid`` (its heap entry is dropped when it comes due)."""
-        return self._sessions.pop(sid, None)
+    def remove(self, sid: str) -> Optional[Any]:
+        """Forget session ``sid`` (its heap entry is dropped when it comes due).
+
+        A :class:`SessionBase` gets ``on_delete(True)``.
+        """
+        session = self._sessions.pop(sid, None)
+        if isinstance(session, SessionBase):
+            session.on_delete(True)
+        return session
 
     def discard(self, session: Session) -> None:
         """Forget ``session`` if it is the one kept under its id (it has ended)."""
@@ -73,10 +128,16 @@ class SessionContainer:
             self._in_heap.add(session.sid)
             heapq.heappush(self._deadlines, (session.expires_at, session.sid))
 
-    def expire(self, now: Optional[float] = None) -> List[Session]:
-        """Remove and return every detached session whose deadline has passed."""
+    def expire(self, now: Optional[float] = None,
+               current_time: Optional[float] = None) -> List[Session]:
+        """Remove and return every detached session whose deadline has passed.
+
+        ``now`` (TornadIO2: ``current_time``) is a :func:`time.monotonic`
+        value, the current time when omitted. A :class:`SessionBase` gets
+        ``on_delete(False)`` first and stays if that promoted it.
+        """
         if now is None:
-            now = time.monotonic()
+            now = current_time if current_time is not None else time.monotonic()
         expired = []
         heap = self._deadlines
         while heap and heap[0][0] <= now:
@@ -87,6 +148,8 @@ class SessionContainer:
                 continue
             if session.expires_at is None:
                 continue  # attached again: the next detach schedules it anew
+            if session.expires_at <= now and isinstance(session, SessionBase):
+                session.on_delete(False)  # its chance to promote itself
             if session.expires_at <= now:
                 del self._sessions[sid]
                 expired.append(session)

@@ -154,14 +154,15 @@ class StatsCollector:
     def start(self, io_loop: Any = None) -> None:
         """Tick once a second on the current IOLoop until :meth:`stop`.
 
-        A router ticks its collector itself; call this only for a collector
-        you made. ``io_loop`` is accepted for TornadIO2 compatibility and
-        ignored. Starting a started collector does nothing.
+        A router starts its collector with its first session, so calling it
+        on ``router.stats`` changes nothing. ``io_loop`` is accepted for
+        TornadIO2 compatibility and ignored. Starting a started collector
+        does nothing.
         """
         if self.periodic_callback is not None:
             return
         from tornadio2.periodic import Callback  # the IOLoop only when asked for
-        self.periodic_callback = Callback(self.tick, TICK_SECONDS)
+        self.periodic_callback = Callback(self.tick, TICK_SECONDS * 1000)  # milliseconds
         self.periodic_callback.start()
 
     def stop(self) -> None:

@@ -2,7 +2,9 @@
 
 Each test module defines ``connection`` (its ``SocketConnection`` class) and
 may define ``router_settings``; the ``app`` fixture serves the router on
-127.0.0.1 through pytest-tornado's ``http_server``.
+127.0.0.1 through pytest-tornado's ``http_server``. ``node`` and
+``node_modules`` are the end-to-end tests' fixtures, for the tests that run
+the stock 0.9 client.
 """
 
 from typing import Any, Dict
@@ -17,6 +19,9 @@ try:
     from tests.integration.wire import WireClient
 except ImportError:  # pragma: no cover - tests/integration put on sys.path
     from wire import WireClient  # type: ignore[no-redef]
+
+# The Node fixtures of the end-to-end tests (skip without node, fail on CI).
+from tests.e2e.conftest import node, node_modules  # noqa: E402,F401
 
 
 @pytest.fixture

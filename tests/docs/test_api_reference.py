@@ -24,8 +24,8 @@ from tests.docs.snippets import DOCS, ROOT
 PUBLIC_MODULES = [
     "proto", "conn", "session", "router", "server", "stats", "gen", "periodic",
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
-    "polling", "persistent", "sessiontypes", "packets", "endpoints", "usercode", "origin",
-    "handlers", "clientfiles", "rooms", "pending",
+    "polling", "persistent", "sessiontypes", "packets", "sessioncompat", "endpoints", "usercode",
+    "origin", "handlers", "clientfiles", "rooms", "pending",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
     "testing.transports",
 ]

@@ -3,7 +3,9 @@
 Expected bytes follow wire-notes#jsonp-polling. The JavaScript
 string literal in an answer is read back with ``json.loads`` (a JSON string is
 a JavaScript string literal; ``\\/`` and ``\\u2028`` are valid JSON escapes), so
-the tests check exactly what a browser would hand the client.
+the tests check exactly what a browser would hand the client; and a ``/`` is
+written as the native server writes it, ``/``, since some 0.9 clients read the
+string without a JavaScript engine.
 """
 
 import json
@@ -159,6 +161,24 @@ async def test_script_breaking_characters_round_trip_exactly(wire):
     number, payload = parse_jsonp(raw)
     assert number == 7
     assert payload == message
+
+
+@pytest.mark.gen_test
+async def test_slash_is_written_as_the_native_server_writes_it(wire):
+    """wire-notes#jsonp-polling: ``JSON.stringify`` leaves ``/`` alone, so an
+    endpoint packet reads ``1::/chat``, not ``1::\\/chat``."""
+    sid = await jsonp_session(wire)
+    await post_payload(wire, sid, "3:::a/b http://x/y")
+    response = await wire.fetch(jsonp_path(sid, "2"))
+    assert response.body == b'io.j[2]("3:::a/b http://x/y");'
+
+
+@pytest.mark.gen_test
+async def test_only_the_slash_of_a_closing_tag_is_escaped(wire):
+    sid = await jsonp_session(wire)
+    await post_payload(wire, sid, '3:::</b> 1/2 "q" \\ \t')
+    response = await wire.fetch(jsonp_path(sid, "2"))
+    assert response.body == b'io.j[2]("3:::<\\/b> 1/2 \\"q\\" \\\\ \\t");'
 
 
 @pytest.mark.gen_test

@@ -4,6 +4,8 @@ Every expected string here is written by hand from the wire facts of the 0.9
 client and the native server; none is produced by the codec under test.
 """
 
+import logging
+
 import pytest
 
 from tornadio2 import proto
@@ -77,16 +79,23 @@ def test_empty_message_encodes_without_trailing_colon():
 
 def test_decoded_packet_fields_are_named():
     packet = proto.decode_packet('5:3+::/x:{"name":"e"}')
-    assert packet.type == proto.EVENT == 5
+    assert packet.type == proto.PacketType.EVENT == 5
     assert packet.id == "3"
     assert packet.ack_data is True
     assert packet.endpoint == ""
     assert packet.data == '/x:{"name":"e"}'
 
 
-def test_packet_type_constants_match_wire_numbers():
+def test_packet_type_numbers_match_the_wire():
+    assert list(proto.PacketType) == list(range(9))
+    assert [ptype.name.lower() for ptype in proto.PacketType] == list(proto.PACKET_NAMES)
+
+
+def test_tornadio2_packet_type_constants_are_the_wire_strings():
     assert (proto.DISCONNECT, proto.CONNECT, proto.HEARTBEAT, proto.MESSAGE, proto.JSON,
-            proto.EVENT, proto.ACK, proto.ERROR, proto.NOOP) == tuple(range(9))
+            proto.EVENT, proto.ACK, proto.ERROR, proto.NOOP) == tuple("012345678")
+    # As TornadIO2 applications compare them: with a raw packet's first field.
+    assert "5:::{}".split(":")[0] == proto.EVENT
 
 
 MALFORMED = [
@@ -389,9 +398,12 @@ def test_event_builder(args, kwargs, expected):
     assert proto.event(*args, **kwargs) == expected
 
 
-def test_event_builder_refuses_args_and_kwargs_together():
-    with pytest.raises(ValueError):
-        proto.event(None, "x", None, 1, a=2)
+def test_event_builder_logs_and_drops_kwargs_given_with_args(caplog):
+    # TornadIO2's behaviour: the positional arguments win, the keywords are logged.
+    with caplog.at_level(logging.ERROR, logger="tornadio2.proto"):
+        assert proto.event(None, "x", None, 1, a=2) == '5:::{"name":"x","args":[1]}'
+    assert [(r.name, r.levelno) for r in caplog.records] == [("tornadio2.proto", logging.ERROR)]
+    assert "'a'" in caplog.records[0].getMessage()
 
 
 @pytest.mark.parametrize("args, expected", [

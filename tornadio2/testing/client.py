@@ -259,13 +259,13 @@ class SocketIOClient(ServerPackets):
     async def send(self, message: str, *, endpoint: str = "", ack: bool = False,
                    timeout: Optional[float] = None) -> None:
         """Send a text message; with ``ack`` wait for the server's ``6:::ID``."""
-        await self._send_packet(proto.MESSAGE, endpoint, message, ack, False,
+        await self._send_packet(proto.PacketType.MESSAGE, endpoint, message, ack, False,
                                 "message", timeout)
 
     async def json(self, obj: Any, *, endpoint: str = "", ack: bool = False,
                    timeout: Optional[float] = None) -> None:
         """Send a JSON message; with ``ack`` wait for the server's ``6:::ID``."""
-        await self._send_packet(proto.JSON, endpoint, proto.json_dumps(obj), ack, False,
+        await self._send_packet(proto.PacketType.JSON, endpoint, proto.json_dumps(obj), ack, False,
                                 "json message", timeout)
 
     async def emit(self, name: str, *args: Any, endpoint: str = "", ack: bool = False,
@@ -274,8 +274,9 @@ class SocketIOClient(ServerPackets):
         payload: Dict[str, Any] = {"name": name}
         if args:
             payload["args"] = list(args)
-        return await self._send_packet(proto.EVENT, endpoint, proto.json_dumps(payload), ack,
-                                       True, "event %r" % name, timeout)
+        return await self._send_packet(proto.PacketType.EVENT, endpoint,
+                                       proto.json_dumps(payload), ack, True, "event %r" % name,
+                                       timeout)
 
     async def ack(self, event: Event, *args: Any) -> None:
         """Answer an event that asked for ACK data (``5:ID+::...``) with ``args``."""

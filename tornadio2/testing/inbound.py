@@ -30,7 +30,7 @@ EventHandler = Callable[..., Any]
 Received = Union[Message, Event]
 
 #: Packet types whose plain id the client acknowledges by itself.
-_AUTO_ACKED = (proto.MESSAGE, proto.JSON, proto.EVENT)
+_AUTO_ACKED = (proto.PacketType.MESSAGE, proto.PacketType.JSON, proto.PacketType.EVENT)
 
 
 class ServerPackets:
