@@ -1,10 +1,10 @@
 """Socket.IO protocol 1 codec, free of I/O.
 
 This module owns the wire format: packets (``type:id[+]:endpoint[:data]``),
-the ``\\ufffd``-framed payloads of the polling transports (lengths counted in
-UTF-16 code units, as JavaScript's ``String.length`` counts them), the
-handshake body, and JSON as the 0.9 client writes it. It must not import
-Tornado or any other part of tornadio2 except :mod:`tornadio2.exceptions`.
+the handshake body, and JSON as the 0.9 client writes it; it re-exports the
+payload framing of :mod:`tornadio2.framing`. It must not import Tornado or
+any other part of tornadio2 except :mod:`tornadio2.exceptions` and
+:mod:`tornadio2.framing`.
 
 The builder functions (``message``, ``event``, ``ack`` ...) keep the names and
 signatures TornadIO2 applications call.
@@ -15,12 +15,13 @@ import enum
 import json
 import logging
 import re
-import sys
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple, Union
 
 import simplejson
 
 from tornadio2.exceptions import ProtocolError
+from tornadio2 import framing
+from tornadio2.framing import decode_frames, encode_frames, utf16_len
 
 __all__ = [
     "PacketType", "DISCONNECT", "CONNECT", "HEARTBEAT", "MESSAGE", "JSON", "EVENT", "ACK",
@@ -64,22 +65,20 @@ PACKET_NAMES = (
     "disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop",
 )
 
-#: Starts every frame of a polling payload that carries several packets.
-FRAME_SEPARATOR = "\ufffd"
+
+#: Starts every frame of a polling payload that carries several packets
+#: (:data:`tornadio2.framing.FRAME_SEPARATOR`).
+FRAME_SEPARATOR = framing.FRAME_SEPARATOR
 
 #: Error packets carry indexes into these tables, never the words themselves.
 REASONS = ("transport not supported", "client not handshaken", "unauthorized")
 #: The advice an error packet can carry, by index (0: the client should reconnect).
 ADVICE = ("reconnect",)
 
-#: Longest length prefix accepted in a framed payload (10 digits is > 1 GB).
-_MAX_LENGTH_DIGITS = 10
 
 #: Packet type by its digit on the wire.
 _PACKET_TYPES = {str(ptype): ptype for ptype in range(9)}
 _ACK_RE = re.compile(r"([0-9]+)(?:\+(.*))?\Z", re.DOTALL)
-_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
-_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
 
 _encoder = simplejson.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), ignore_nan=True
@@ -227,79 +226,6 @@ def decode_ack(data: str) -> Tuple[int, list]:
     if not isinstance(args, list):
         raise ProtocolError("ack args are not a list: %r" % data[:80])
     return int(ack_id), args
-
-
-# -- framing -----------------------------------------------------------------
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (JavaScript's ``String.length``)."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode(_UTF16, "surrogatepass")) // 2
-
-
-def encode_frames(packets: Sequence[str]) -> str:
-    """Join encoded packets into one payload (text); a single packet goes bare.
-
-    The result is a ``str``, ``''`` for no packets: transports encode it when
-    they write it (:func:`to_utf8`). TornadIO2 returned UTF-8 bytes.
-    """
-    if len(packets) == 1:
-        return packets[0]
-    return "".join(
-        "\ufffd%d\ufffd%s" % (utf16_len(packet), packet) for packet in packets
-    )
-
-
-def decode_frames(payload: str) -> List[str]:
-    """Split a payload into packet strings; a payload not framed is one packet.
-
-    Raises :class:`ProtocolError` when the framing is broken.
-    """
-    if not payload.startswith(FRAME_SEPARATOR):
-        return [payload]
-    if _ASTRAL_RE.search(payload) is None:
-        # Only BMP characters: code points and UTF-16 code units coincide.
-        return _split_frames(payload, len(payload), payload.find, payload.__getitem__)
-    raw = payload.encode(_UTF16, "surrogatepass")
-    units = memoryview(raw).cast("H")
-    sep = ord(FRAME_SEPARATOR)
-
-    def find(unit: str, start: int) -> int:
-        for pos in range(start, min(len(units), start + _MAX_LENGTH_DIGITS + 1)):
-            if units[pos] == sep:
-                return pos
-        return -1
-
-    def take(span: slice) -> str:
-        return raw[2 * span.start:2 * span.stop].decode(_UTF16, "surrogatepass")
-
-    return _split_frames(payload, len(units), find, take)
-
-
-def _split_frames(
-    payload: str,
-    size: int,
-    find: Callable[[str, int], int],
-    take: Callable[[slice], str],
-) -> List[str]:
-    """Walk ``\\ufffdLEN\\ufffdPACKET`` frames over positions counted in code units."""
-    packets = []
-    pos = 0
-    while pos < size:
-        if take(slice(pos, pos + 1)) != FRAME_SEPARATOR:
-            raise ProtocolError("frame does not start with a separator at %d" % pos)
-        digits_end = find(FRAME_SEPARATOR, pos + 1)
-        digits = take(slice(pos + 1, digits_end)) if digits_end > 0 else ""
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_LENGTH_DIGITS:
-            raise ProtocolError("bad frame length %r" % digits[:20])
-        start = digits_end + 1
-        stop = start + int(digits)
-        if stop > size:
-            raise ProtocolError("frame longer than the payload")
-        packets.append(take(slice(start, stop)))
-        pos = stop
-    return packets
 
 
 # -- handshake ---------------------------------------------------------------

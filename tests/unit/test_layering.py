@@ -29,6 +29,7 @@ CORE_MODULES = [
     "tornadio2.usercode",
     "tornadio2.origin",
     "tornadio2.rooms",
+    "tornadio2.framing",
 ]
 
 TIMER_CALLS = {"call_later", "call_at", "add_timeout"}
