@@ -28,10 +28,16 @@ def is_hixie76_request(headers: Mapping[str, str]) -> bool:
             and "Sec-WebSocket-Version" not in headers)
 
 
+_DIGITS = frozenset("0123456789")
+#: A key's number is at most 0xFFFFFFFF times its spaces: far fewer digits than this.
+_MAX_KEY_DIGITS = 20
+
+
 def _key_number(key: str) -> int:
-    digits = "".join(char for char in key if char.isdigit())
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    digits = "".join(char for char in key if char in _DIGITS)
     spaces = key.count(" ")
-    if not digits or spaces == 0:
+    if not digits or spaces == 0 or len(digits) > _MAX_KEY_DIGITS:
         raise ProtocolError("bad hixie-76 key %r" % key[:60])
     number, remainder = divmod(int(digits), spaces)
     if remainder or number > 0xFFFFFFFF:

@@ -95,7 +95,7 @@ class PacketHandlers:
     def _close_conn(self, conn: Connection, outlet: Outlet) -> None:
         raise NotImplementedError
 
-    def _user_failed(self, func: Callable[..., Any], error: BaseException) -> None:
+    def _user_failed(self, func: Any, error: BaseException) -> None:
         raise NotImplementedError
 
     def receive_frame(self, frame: str) -> None:
@@ -295,5 +295,10 @@ class PacketHandlers:
         return functools.partial(self._send_ack, endpoint, message_id)
 
     def _send_ack(self, endpoint: str, message_id: str, result: Any) -> None:
-        self.send_packet(proto.ack(endpoint, message_id, result))
+        try:
+            packet = proto.ack(endpoint, message_id, result)
+        except (TypeError, ValueError) as exc:  # the application's result is not JSON
+            self._user_failed("the ACK result for message %s" % message_id, exc)
+            return
+        self.send_packet(packet)
 

@@ -78,7 +78,9 @@ ADVICE = ("reconnect",)
 
 #: Packet type by its digit on the wire.
 _PACKET_TYPES = {str(ptype): ptype for ptype in range(9)}
-_ACK_RE = re.compile(r"([0-9]+)(?:\+(.*))?\Z", re.DOTALL)
+# An ACK id counts the sender's messages: ten digits are plenty, and Python's
+# int() refuses strings of more than about 4,300 digits with a ValueError.
+_ACK_RE = re.compile(r"([0-9]{1,10})(?:\+(.*))?\Z", re.DOTALL)
 
 _encoder = simplejson.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), ignore_nan=True
@@ -137,8 +139,11 @@ def json_dumps(obj: Any) -> str:
 
 
 def json_load(text: str) -> Any:
-    """Decode JSON text; raises ``ValueError`` when it is not JSON."""
-    return _decoder.decode(text)
+    """Decode JSON text; raises ``ValueError`` when it is not JSON (or nested too deeply)."""
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def decode_json(data: str) -> Any:
@@ -147,6 +152,8 @@ def decode_json(data: str) -> Any:
         return _decoder.decode(data)
     except ValueError as exc:
         raise ProtocolError("invalid JSON: %s" % exc) from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply") from None
 
 
 def to_utf8(text: str) -> bytes:

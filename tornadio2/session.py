@@ -348,7 +348,7 @@ class Session(PacketHandlers, SessionNames):
 
     # -- user code ------------------------------------------------------------
 
-    def _user_failed(self, func: Callable[..., Any], error: BaseException) -> None:
+    def _user_failed(self, func: Any, error: BaseException) -> None:
         """The policy of :mod:`tornadio2.usercode`: log once, end the session."""
         usercode.report(error, func, "closing session %s" % self.sid)
         self.close()

@@ -43,7 +43,9 @@ def test_challenge_response_matches_draft_example(key1, key2, key3, answer, numb
     "12345678",            # no space to divide by
     "   ",                 # no digit
     "1 3 ",                # 13 is not a multiple of its 2 spaces
-], ids=["no-space", "no-digit", "remainder"])
+    "1" * 5000 + " ",      # a number Python's int() would refuse to read
+    "\u00b2 ",             # a superscript two: str.isdigit() says yes, int() says no
+], ids=["no-space", "no-digit", "remainder", "5000-digits", "superscript"])
 def test_malformed_key_is_a_protocol_error(key):
     with pytest.raises(ProtocolError):
         challenge_response(key, "1 2", b"12345678")

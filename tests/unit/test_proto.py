@@ -478,3 +478,21 @@ def test_package_reaches_proto_and_gen_without_explicit_import():
     assert tornadio2.proto.noop() == "8::"
     assert callable(tornadio2.gen.sync_engine)
 
+
+
+@pytest.mark.parametrize("data", ["[" * 100000, '{"a":' * 100000])
+def test_json_nested_too_deeply_is_a_protocol_error(data):
+    with pytest.raises(ProtocolError):
+        proto.decode_json(data)
+    with pytest.raises(ProtocolError):
+        proto.decode_event('{"name":"x","args":' + data + "}")
+    with pytest.raises(ValueError):
+        proto.json_load(data)
+
+
+def test_ack_id_of_thousands_of_digits_is_a_protocol_error():
+    with pytest.raises(ProtocolError):
+        proto.decode_ack("1" * 5000)
+    with pytest.raises(ProtocolError):
+        proto.decode_ack("1" * 11 + "+[]")
+    assert proto.decode_ack("1" * 10) == (1111111111, [])

@@ -167,3 +167,22 @@ def test_async_message_handler_exception_is_logged_and_closes_session(caplog):
     assert "async message boom" in caplog.text
     assert session.is_closed
     assert packets[-1] == "0::"
+
+
+def test_an_ack_result_that_is_not_json_closes_the_session_as_a_user_error(
+        make_session, transport, caplog):
+    from tornadio2 import event
+
+    class Unserialisable(RecordingConnection):
+        @event
+        def give(self):
+            return object()
+
+    session = make_session(Unserialisable)
+    session.attach(transport)
+    with caplog.at_level("ERROR", logger="tornadio2.usercode"):
+        session.receive_frames('5:1+::{"name":"give","args":[]}')
+    assert session.is_closed
+    assert transport.packets[-1] == "0::"
+    errors = [r for r in caplog.records if r.name == "tornadio2.usercode"]
+    assert len(errors) == 1 and isinstance(errors[0].exc_info[1], TypeError)
