@@ -37,10 +37,12 @@ def js_string(text: str) -> str:
     """``text`` as a JavaScript string literal that is safe inside ``<script>``.
 
     For the htmlfile transport, whose chunks are inline scripts: every ``/``
-    is escaped (so ``</script>`` cannot end the block) and so are
-    U+2028/U+2029, which older JavaScript engines reject in string literals.
+    is escaped (so ``</script>`` cannot end the block), every ``<`` too (a
+    ``<!--<script`` in a message would otherwise make the browser read every
+    later chunk as part of one script), and U+2028/U+2029, which older
+    JavaScript engines reject in string literals.
     """
-    return (json_dumps(text).replace("/", "\\/")
+    return (json_dumps(text).replace("/", "\\/").replace("<", "\\u003c")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 

@@ -124,15 +124,30 @@ async def test_framed_post_with_emoji_reaches_the_stream(wire, http_port, stream
 
 @pytest.mark.gen_test
 async def test_script_end_tag_in_user_data_cannot_break_out(wire, http_port, streams):
-    """Every ``/`` is written ``\\/`` (wire-notes#htmlfile), so the only ``</script>``
-    in each chunk is the one that closes the framing block."""
+    """Every ``/`` is written ``\\/`` and every ``<`` ``\\u003c`` (wire-notes#htmlfile),
+    so the only ``</script>`` in each chunk is the one that closes the framing block."""
     message = "3:::</script><script>alert(1)</script>"
     sid, stream = await connected_stream(wire, http_port)
     streams.append(stream)
     await post(wire, sid, message)
     chunk = await stream.read_chunk()
-    assert chunk == b'<script>_("3:::<\\/script><script>alert(1)<\\/script>");</script>'
+    assert chunk == (b'<script>_("3:::\\u003c\\/script>\\u003cscript>alert(1)'
+                     b'\\u003c\\/script>");</script>')
     assert chunk.count(b"</script>") == 1 and chunk.endswith(b"</script>")
+    assert parse_chunk(chunk) == message
+
+
+@pytest.mark.gen_test
+async def test_html_comment_opener_in_user_data_is_escaped(wire, http_port, streams):
+    """``<!--<script`` inside a script block would make the browser treat every
+    later chunk as part of one script; no ``<`` of user data reaches the page raw."""
+    message = "3:::<!--<script>"
+    sid, stream = await connected_stream(wire, http_port)
+    streams.append(stream)
+    await post(wire, sid, message)
+    chunk = await stream.read_chunk()
+    assert chunk.count(b"<") == 2  # the <script> and </script> of the framing, nothing else
+    assert b"<!--" not in chunk
     assert parse_chunk(chunk) == message
 
 
