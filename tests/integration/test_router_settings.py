@@ -153,3 +153,14 @@ async def test_browser_client_is_served_where_the_native_server_serves_it(wire):
 def test_client_path_none_serves_no_client_files():
     router = TornadioRouter(EchoConnection, {"client_path": None})
     assert not any("socket\\.io" in spec.regex.pattern.split("/")[-1] for spec in router.urls)
+
+
+@pytest.mark.parametrize("path", ["1//%s/?disconnect=1", "1/xhr-polling/%s?disconnect=1"])
+@pytest.mark.gen_test
+async def test_disconnect_from_another_address_does_not_end_the_session(wire, path):
+    """``?disconnect`` acts on a session, so it is bound to the session's address too."""
+    session = await wire.xhr(connect=False)
+    await wire.fetch(path % session.sid, source_ip="127.0.0.2")
+    assert await session.get_text() == "1::"
+    await session.send("3:::still mine")
+    assert await session.get_text() == "3:::still mine"
