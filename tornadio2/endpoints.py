@@ -92,6 +92,10 @@ class Endpoints:
         """The open connection of ``name``, or ``None``."""
         return self._open.get(name)
 
+    def connections(self) -> List[Any]:
+        """The connections of the open endpoints."""
+        return list(self._open.values())
+
     def opening(self, name: str) -> Optional[Opening]:
         """The :class:`Opening` of ``name`` while its ``on_open`` runs, or ``None``."""
         return self._opening.get(name)

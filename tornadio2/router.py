@@ -196,7 +196,7 @@ class TornadioRouter:
         """Close every detached session whose expiry time has passed."""
         for session in self.sessions.expire(self.scheduler.now()):
             logger.debug("session %s expired", session.sid)
-            session.close(send_disconnect=False)
+            session.close(send_disconnect=False, reason="expiry")
 
     async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
         """Make a session for a handshake; ``None`` if the application refused it.
@@ -233,7 +233,7 @@ class TornadioRouter:
         """
         session = self.session_for(session_id, request)
         if session is not None:
-            session.close()
+            session.close(reason="client")
 
     def origin_allowed(self, origin: Optional[str],
                        request: Optional["HTTPServerRequest"] = None) -> bool:
