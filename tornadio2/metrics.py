@@ -9,26 +9,39 @@ library counts in plain integers whether or not this module is used, so the
 per-message path pays nothing for the exposition; only the byte counts are
 new work, and only once :func:`register` asks for them.
 
+Servers of several processes either give each process a metrics port of
+its own, or use ``prometheus_client``'s multiprocess mode
+(``PROMETHEUS_MULTIPROC_DIR``), where :func:`mirror` copies the counters
+into ``prometheus_client``'s own counters and gauges once a second and
+:class:`MetricsHandler` serves the sum over the processes.
+
 It needs the ``prometheus`` extra (``pip install tornadio2[prometheus]``)
-and imports only :mod:`tornadio2.stats` from the package; nothing in the
-package imports it.
+and imports only :mod:`tornadio2.stats` and :mod:`tornadio2.periodic` from
+the package; nothing in the package imports it.
 """
 
-from typing import Iterable, Iterator, Optional, Protocol
+import os
+from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, Union
 
+from prometheus_client import Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from tornado import web
 
+from tornadio2.periodic import Callback
 from tornadio2.stats import (
     NO_TRANSPORT, OTHER_REQUESTS, TRANSPORTS, StatsCollector, Traffic,
 )
 
-__all__ = ["TornadioCollector", "MetricsHandler", "register", "PREFIX"]
+__all__ = ["TornadioCollector", "MetricsHandler", "ProcessMirror", "register", "mirror",
+           "PREFIX", "MULTIPROC_DIR_VARIABLE"]
 
 #: The prefix of every metric name.
 PREFIX = "tornadio2_"
+#: The environment variable that turns on ``prometheus_client``'s multiprocess mode.
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _Session(Protocol):
@@ -110,7 +123,9 @@ class TornadioCollector(Collector):
         ]
         for traffic in _buckets(stats, NO_TRANSPORT):
             for family, name in families:
-                family.add_metric([traffic.transport], getattr(traffic, name))
+                # Only handlers count bytes: a session without a transport has none.
+                if traffic.transport != NO_TRANSPORT or name.startswith("packets"):
+                    family.add_metric([traffic.transport], getattr(traffic, name))
         for family, _ in families:
             yield family
 
@@ -152,6 +167,78 @@ def register(router: _Router, registry: CollectorRegistry = REGISTRY) -> Tornadi
     return collector
 
 
+class ProcessMirror:
+    """Copies a router's metrics into ``prometheus_client`` counters and gauges.
+
+    For the multiprocess mode: those objects write to the files of
+    ``PROMETHEUS_MULTIPROC_DIR``, which :class:`MetricsHandler` adds up over
+    every process. Counters grow by what this process counted since the
+    last :meth:`sync`; gauges are summed over live processes (``livesum``).
+    """
+
+    def __init__(self, router: _Router) -> None:
+        self.collector = TornadioCollector(router)
+        self._metrics: Dict[str, Union[Counter, Gauge]] = {}
+        self._last: Dict[Tuple[str, Tuple[str, ...]], float] = {}
+        self.timer: Optional[Callback] = None
+
+    def sync(self) -> None:
+        """Copy every metric's present value."""
+        for family in self.collector.collect():
+            for sample in family.samples:
+                labels = tuple(sample.labels.values())
+                metric = self._metric(family, list(sample.labels))
+                child = metric.labels(*labels) if labels else metric
+                if isinstance(child, Gauge):
+                    child.set(sample.value)
+                    continue
+                key = (family.name, labels)
+                delta = sample.value - self._last.get(key, 0)
+                self._last[key] = sample.value
+                if delta > 0:
+                    child.inc(delta)
+
+    def _metric(self, family: Metric, labels: List[str]) -> Union[Counter, Gauge]:
+        metric = self._metrics.get(family.name)
+        if metric is None:
+            # registry=None: the multiprocess collector reads them from their files.
+            if family.type == "counter":
+                metric = Counter(family.name, family.documentation, labels, registry=None)
+            else:
+                metric = Gauge(family.name, family.documentation, labels, registry=None,
+                               multiprocess_mode="livesum")
+            self._metrics[family.name] = metric
+        return metric
+
+    def start(self, interval: float = 1.0) -> None:
+        """Sync every ``interval`` seconds on the current IOLoop, until :meth:`stop`."""
+        if self.timer is None:
+            self.timer = Callback(self.sync, interval)
+            self.timer.start()
+
+    def stop(self) -> None:
+        """Stop the syncs :meth:`start` began, after a last one."""
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+        self.sync()
+
+
+def mirror(router: _Router, interval: float = 1.0) -> ProcessMirror:
+    """In each process of a multiprocess server: copy ``router``'s metrics every ``interval`` s.
+
+    Call it in the process that serves the router (after forking), with
+    ``PROMETHEUS_MULTIPROC_DIR`` set before ``prometheus_client`` was first
+    imported; it turns on byte counting as :func:`register` does.
+    """
+    if not os.environ.get(MULTIPROC_DIR_VARIABLE):
+        raise RuntimeError("mirror() needs %s (see the monitoring guide)" % MULTIPROC_DIR_VARIABLE)
+    process_mirror = ProcessMirror(router)
+    router.stats.count_bytes = True
+    process_mirror.start(interval)
+    return process_mirror
+
+
 class MetricsHandler(web.RequestHandler):
     """Serves a Prometheus registry (the default one unless told) in the text format.
 
@@ -160,11 +247,16 @@ class MetricsHandler(web.RequestHandler):
         (r"/metrics", MetricsHandler)                         # the default registry
         (r"/metrics", MetricsHandler, {"registry": registry})
 
-    A scraper that asks for OpenMetrics (``Accept``) gets it.
+    A scraper that asks for OpenMetrics (``Accept``) gets it. Without a
+    registry and with ``PROMETHEUS_MULTIPROC_DIR`` set, it serves the sum of
+    every process's metrics, read from that folder.
     """
 
     def initialize(  # type: ignore[override]
             self, registry: Optional[CollectorRegistry] = None) -> None:
+        if registry is None and os.environ.get(MULTIPROC_DIR_VARIABLE):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
         self.registry = registry if registry is not None else REGISTRY
 
     def get(self) -> None:
