@@ -110,10 +110,11 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
     def send_messages(self, packets: Sequence[str]) -> None:
         """Write each packet as one text frame."""
-        if self._bytes is not None:
-            self._bytes.bytes_out += sum(map(utf8_length, packets))
         try:
             for packet in packets:
+                if self._bytes is not None:
+                    self._bytes.bytes_out += (
+                        len(packet) if packet.isascii() else utf8_length(packet))
                 try:
                     self.write_message(packet)
                 except UnicodeEncodeError:  # a lone surrogate: U+FFFD, as node writes it
