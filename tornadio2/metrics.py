@@ -23,12 +23,17 @@ the package; nothing in the package imports it.
 import os
 from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, Union
 
-from prometheus_client import Counter, Gauge
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from tornado import web
+
+try:
+    from prometheus_client import Counter, Gauge
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.exposition import choose_encoder
+    from prometheus_client.multiprocess import MultiProcessCollector
+    from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError("tornadio2.metrics needs prometheus_client: "
+                      "pip install tornadio2[prometheus]") from exc
 
 from tornadio2.periodic import Callback
 from tornadio2.stats import (
@@ -150,8 +155,9 @@ class TornadioCollector(Collector):
 
 
 def _buckets(stats: StatsCollector, extra: str) -> Iterator[Traffic]:
-    """The counters of every transport, then those of ``extra``."""
-    for name in TRANSPORTS + (extra,):
+    """The counters of every transport (a handler's own name too), then those of ``extra``."""
+    others = sorted(set(stats.traffic) - set(TRANSPORTS) - {NO_TRANSPORT, OTHER_REQUESTS})
+    for name in TRANSPORTS + tuple(others) + (extra,):
         yield stats.traffic_for(name)
 
 
