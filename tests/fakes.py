@@ -64,6 +64,10 @@ class FakeTransport:
         self.oneshot = oneshot
         self.batches: List[List[str]] = []
         self.closed = False
+        self.writing = False  # what busy() answers
+
+    def busy(self) -> bool:
+        return self.writing
 
     def send_messages(self, packets: Sequence[str]) -> None:
         self.batches.append(list(packets))

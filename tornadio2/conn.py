@@ -9,12 +9,14 @@ session's small public surface and must not import Tornado.
 import itertools
 import logging
 from typing import (
-    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Optional, Tuple,
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Iterator, List, Optional,
+    Tuple,
     Type,
     TypeVar, Union, overload,
 )
 
 from tornadio2 import proto
+from tornadio2.rooms import Audience
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornadio2.session import ConnectionInfo, Session
@@ -200,6 +202,49 @@ class SocketConnection:
             self.session.disconnect_endpoint(self.endpoint)
         else:
             self.session.close()
+
+    # -- rooms -----------------------------------------------------------------
+
+    def join(self, room: str) -> None:
+        """Join ``room`` of this endpoint (native ``socket.join(room)``)."""
+        self.session.rooms.join(self, room)
+
+    def leave(self, room: str) -> None:
+        """Leave ``room`` (native ``socket.leave(room)``); every room is left on close."""
+        self.session.rooms.leave(self, room)
+
+    @property
+    def rooms(self) -> FrozenSet[str]:
+        """The rooms this connection is in, the one named after its session id included."""
+        return self.session.rooms.rooms_of(self)
+
+    def to(self, room: str) -> Audience:
+        """Everyone in ``room`` of this endpoint, this connection included.
+
+        Native ``io.of(endpoint).in(room)``: ``self.to('lobby').emit('news', 1)``.
+        """
+        return Audience(self.session.rooms, self.endpoint, room)
+
+    def to_all(self) -> Audience:
+        """Every connection of this endpoint, this one included (native ``io.of(endpoint)``)."""
+        return Audience(self.session.rooms, self.endpoint)
+
+    def to_others(self, room: Optional[str] = None) -> Audience:
+        """Every connection of this endpoint (or of ``room``) but this one.
+
+        Native ``socket.broadcast`` (and ``socket.broadcast.to(room)``).
+        """
+        audience = Audience(self.session.rooms, self.endpoint, skip=self)
+        return audience if room is None else audience.to(room)
+
+    @property
+    def volatile(self) -> Audience:
+        """This connection alone, for packets it may miss (native ``socket.volatile``).
+
+        ``self.volatile.emit(...)`` is dropped unless the client can take it
+        now; ``self.to(room).volatile`` does the same for a room.
+        """
+        return Audience(self.session.rooms, self.endpoint, self.session.sid, volatile=True)
 
     # -- used by the session ---------------------------------------------------
 

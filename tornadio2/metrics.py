@@ -149,9 +149,9 @@ class TornadioCollector(Collector):
         yield CounterMetricFamily(PREFIX + "queue_overflows", "Sessions closed because too "
                                   "many packets waited for their client.",
                                   value=stats.queue_overflows)
-        yield CounterMetricFamily(PREFIX + "volatile_drops", "Volatile packets dropped "
-                                  "(always 0: there are no volatile sends yet).",
-                                  value=stats.volatile_drops)
+        yield CounterMetricFamily(PREFIX + "volatile_drops", "Volatile packets dropped because "
+                                  "their client could not take them then.",
+                                  value=stats.volatile_dropped)
 
 
 def _buckets(stats: StatsCollector, extra: str) -> Iterator[Traffic]:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from tornadio2 import proto, usercode
 from tornadio2.endpoints import Endpoints, Opening, Outlet
 from tornadio2.exceptions import ConnectionRejected, ProtocolError
+from tornadio2.rooms import RoomRegistry
 from tornadio2.sessiontypes import Connection, ConnectionInfo, SessionState
 from tornadio2.stats import Traffic
 
@@ -59,6 +60,7 @@ class PacketHandlers:
     conn: Connection
     _traffic: Traffic
     _endpoints: Endpoints
+    rooms: RoomRegistry
     _queue: List[str]
     _holding: int
 
@@ -206,6 +208,7 @@ class PacketHandlers:
                 self._close_conn(opening.conn, opening.outlet)  # close() in on_open
             return
         self._endpoints.add(name, opening)
+        self.rooms.enter(opening.conn, name, self, self.send_packet)
         self.send_packet(proto.connect(name))
         for packet in held:
             self.send_packet(packet)

@@ -30,6 +30,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
     name = "websocket"
     oneshot = False
+    _hixie_stream: Optional[IOStream] = None  # the flashsocket subclass's hixie-76 socket
 
     def initialize(self, server: Server) -> None:  # type: ignore[override]
         self.server = server
@@ -122,6 +123,11 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         except websocket.WebSocketClosedError:
             logger.debug("websocket closed while sending")
 
+    def busy(self) -> bool:
+        """Whether frames written earlier are still waiting to go out."""
+        stream = self._hixie_stream or getattr(self.ws_connection, "stream", None)
+        return stream is not None and stream.writing()
+
     def session_closed(self) -> None:
         """The session ended: close the socket."""
         self.session = None
@@ -136,7 +142,6 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
     """
 
     name = "flashsocket"
-    _hixie_stream: Optional[IOStream] = None
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         if hixie76.is_hixie76_request(self.request.headers):

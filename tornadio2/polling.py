@@ -141,6 +141,11 @@ class TornadioPollingHandlerBase(PreflightHandler):
             self.write_payload(self.frame(packets))
         self._done()
 
+    def busy(self) -> bool:
+        """Whether an earlier response is still being written on this connection."""
+        stream = getattr(self.request.connection, "stream", None)
+        return stream is not None and stream.writing()
+
     def frame(self, packets: Sequence[str]) -> str:
         """``packets`` as one payload, counted in the payload bytes sent."""
         payload = encode_frames(packets)

@@ -24,6 +24,7 @@ from tornadio2.persistent import TornadioFlashSocketHandler, TornadioWebSocketHa
 from tornadio2.polling import (
     TornadioHtmlFileHandler, TornadioJSONPHandler, TornadioXHRPollingHandler,
 )
+from tornadio2.rooms import ALL, Audience, RoomRegistry
 from tornadio2.session import ConnectionInfo, Session, SessionConfig
 from tornadio2.sessioncontainer import SessionContainer
 from tornadio2.stats import StatsCollector
@@ -99,6 +100,8 @@ class TornadioRouter:
         self._check_settings()
         self.stats = StatsCollector()
         self.sessions = SessionContainer()
+        #: The rooms of this process's connections (see :mod:`tornadio2.rooms`).
+        self.rooms = RoomRegistry()
         self.session_config = SessionConfig(
             heartbeat_interval=self.settings["heartbeat_interval"],
             heartbeat_timeout=self.heartbeat_timeout,
@@ -212,11 +215,33 @@ class TornadioRouter:
         An exception from the application's ``on_open`` propagates.
         """
         session = Session(self.sessions.new_id(), self.connection, info, self.session_config,
-                          self.scheduler, self.stats, self.sessions.hooks)
+                          self.scheduler, self.stats, self.sessions.hooks, self.rooms)
         if not await session.open():
             return None
         self.sessions.add(session)
         return session
+
+    # -- rooms ------------------------------------------------------------------------
+
+    def to(self, room: str, endpoint: Optional[str] = None) -> Audience:
+        """Everyone in ``room`` of ``endpoint`` (native ``io.of(endpoint).in(room)``).
+
+        A session id is a room: ``router.to(sid).emit(...)`` reaches one client.
+        """
+        return Audience(self.rooms, endpoint, room)
+
+    def to_all(self, endpoint: Optional[str] = None) -> Audience:
+        """Every connection of ``endpoint`` (native ``io.of(endpoint)``; ``io.sockets`` for '')."""
+        return Audience(self.rooms, endpoint)
+
+    def close_room(self, room: str, endpoint: Optional[str] = None) -> int:
+        """Take every connection out of ``room``; how many were in it."""
+        return self.rooms.close_room(room, endpoint)
+
+    def connections_in(self, room: Optional[str] = None,
+                       endpoint: Optional[str] = None) -> List["SocketConnection"]:
+        """The connections in ``room`` (the whole endpoint by default), in this process only."""
+        return self.rooms.connections(ALL if room is None else room, endpoint)
 
     def get_session(self, session_id: str) -> Optional[Session]:
         """The live session ``session_id``, or ``None``."""

@@ -23,6 +23,7 @@ from tornadio2 import proto, usercode
 from tornadio2.endpoints import Endpoints, Outlet
 from tornadio2.exceptions import ConnectionRejected, SessionClosedError
 from tornadio2.packets import HANDLER_NAMES, PacketHandlers
+from tornadio2.rooms import RoomRegistry
 from tornadio2.sessiontypes import (
     Connection, ConnectionInfo, Scheduler, SessionConfig, SessionHooks, SessionState, TimerHandle,
     Transport,
@@ -57,7 +58,7 @@ class Session(PacketHandlers):
 
     # Sessions are many, and the per-packet paths read their attributes.
     __slots__ = (
-        "sid", "info", "config", "state", "transport", "expires_at", "conn",
+        "sid", "info", "config", "state", "transport", "expires_at", "conn", "rooms",
         "_scheduler", "_stats", "_traffic", "_hooks", "_outlet", "_endpoints", "_queue", "_holding",
         "_heartbeat", "_poll_timer", "_probe_timer",
     )
@@ -65,7 +66,8 @@ class Session(PacketHandlers):
     def __init__(self, sid: str, conn_class: Callable[["Session", Optional[str]], Connection],
                  info: ConnectionInfo, config: SessionConfig, scheduler: Scheduler,
                  stats: Optional[StatsCollector] = None,
-                 hooks: Optional[SessionHooks] = None) -> None:
+                 hooks: Optional[SessionHooks] = None,
+                 rooms: Optional[RoomRegistry] = None) -> None:
         self.sid = sid
         self.info = info
         self.config = config
@@ -79,6 +81,8 @@ class Session(PacketHandlers):
         # The counters of the transport last attached: packets count there.
         self._traffic = self._stats.traffic[NO_TRANSPORT]
         self._hooks = hooks if hooks is not None else SessionHooks()
+        #: The rooms its connections join (the router's, shared by every session).
+        self.rooms = rooms if rooms is not None else RoomRegistry()
         self._queue: List[str] = [proto.connect()]
         self._holding = 0
         self._heartbeat: Optional[TimerHandle] = None
@@ -116,6 +120,7 @@ class Session(PacketHandlers):
             return False
         self.state = _CONNECTING
         self._stats.session_opened()
+        self.rooms.enter(self.conn, None, self, self.send_packet)
         return True
 
     def _end_unopened(self) -> None:
@@ -275,6 +280,21 @@ class Session(PacketHandlers):
         if not self._holding:
             self.flush()
 
+    def send_volatile(self, packet: str) -> bool:
+        """Send ``packet`` only if the client can take it now; ``False`` if dropped.
+
+        Now means: a transport is attached and has nothing waiting, i.e. a
+        polling client has a GET waiting, a socket has written everything
+        before. Dropped packets are counted (``stats.volatile_dropped``).
+        """
+        transport = self.transport
+        if (self.state is not _OPEN or transport is None or self._queue
+                or transport.busy()):
+            self._stats.volatile_dropped += 1
+            return False
+        self.send_packet(packet)
+        return True
+
     def flush(self) -> None:
         """Hand every queued packet to the attached transport, if any."""
         if self.transport is not None and self._queue:
@@ -317,6 +337,7 @@ class Session(PacketHandlers):
     def _close_conn(self, conn: Connection, outlet: Outlet) -> None:
         if not outlet.closed:
             outlet.close()
+            self.rooms.leave_all(conn)
             usercode.run(conn.on_close, (), None, self._user_failed)
 
     @property

@@ -87,6 +87,9 @@ class Transport(Protocol):
     def session_closed(self) -> None:
         """The session has ended (or let this transport go): finish the response or close the socket."""
 
+    def busy(self) -> bool:
+        """Whether earlier packets are still being written (a volatile packet is then dropped)."""
+
 
 class ConnectionInfo:
     """What the handshake request told about the client.

@@ -139,8 +139,8 @@ class StatsCollector:
         self.handshake_refusals: Dict[str, int] = dict.fromkeys(REFUSAL_REASONS, 0)
         #: Sessions closed because too many packets waited for their client.
         self.queue_overflows = 0
-        #: Volatile packets dropped; always 0, as tornadio2 has no volatile sends yet.
-        self.volatile_drops = 0
+        #: Volatile packets dropped because their client could not take them then.
+        self.volatile_dropped = 0
         # Packets counted through on_packet_sent/on_packet_recv, outside any transport.
         self._packets_sent_other = 0
         self._packets_recv_other = 0
@@ -300,6 +300,7 @@ class StatsCollector:
             "packets_recv_total": self.packets_recv_total,
             "packets_sent_ps": self.packets_sent_ps.last_average,
             "packets_recv_ps": self.packets_recv_ps.last_average,
+            "volatile_dropped": self.volatile_dropped,
             "active_sessions": self.active_sessions,
             "max_sessions": self.max_sessions,
             "active_connections": self.active_connections,

@@ -25,7 +25,7 @@ PUBLIC_MODULES = [
     "proto", "conn", "session", "router", "server", "stats", "gen", "periodic",
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
     "polling", "persistent", "sessiontypes", "packets", "endpoints", "usercode", "origin",
-    "handlers", "clientfiles", "metrics",
+    "handlers", "clientfiles", "rooms", "pending", "metrics",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
     "testing.transports",
 ]

@@ -1,7 +1,8 @@
 """The Prometheus exposition, scraped with prometheus_client's own parser after a scripted scenario.
 
 One router serves six clients in turn, over websocket and xhr-polling: an
-echo and a client disconnect, an echo and a server close, a refused
+echo and a client disconnect, an echo, a volatile event sent and one dropped,
+and a server close, a refused
 handshake, a client that stops answering heartbeats, a client that
 handshakes and never connects until its session expires, and a client left
 with an ACK pending.
@@ -81,7 +82,8 @@ class WatchedStats(StatsCollector):
 
 
 class ScenarioConnection(SocketConnection):
-    """Echo; ``ask`` -> an event the client must acknowledge; ``bye`` -> close."""
+    """Echo; ``ask`` -> an event the client must acknowledge; ``shout`` -> two
+    volatile events; ``bye`` -> close."""
 
     closed: Dict[str, "asyncio.Future[None]"] = {}
 
@@ -98,6 +100,13 @@ class ScenarioConnection(SocketConnection):
     @event
     def ask(self) -> None:
         self.emit_ack(lambda message, args: None, "question")
+
+    @event
+    def shout(self) -> None:
+        # Over xhr-polling the first takes the held poll; the second finds
+        # no poll waiting and is dropped.
+        self.volatile.emit("v")
+        self.volatile.emit("v")
 
     @event
     def bye(self) -> None:
@@ -119,13 +128,18 @@ async def play(server: Any, stats: WatchedStats) -> None:
     assert await ann.receive(timeout=WAIT) == "h\u00e9llo"
     await ann.disconnect()
     await closed("ann")
-    # cat, xhr-polling: an echo, then the server closes her session.
+    # cat, xhr-polling: an echo, volatile events, then the server closes her session.
     cat = await server.connect(transport="xhr-polling", query={"nick": "cat"})
     await cat.send("hi")
     assert await cat.receive(timeout=WAIT) == "hi"
     # GET (1::), GET (the echo), POST, and the next GET held by the server.
     await stats.wait_for(lambda: stats.started("xhr-polling") == 4
                          and stats.active("xhr-polling") == 1, "cat's next poll")
+    await cat.emit("shout")
+    await cat.receive_event("v", timeout=WAIT)
+    # The POST, and the GET that follows the one the event took.
+    await stats.wait_for(lambda: stats.started("xhr-polling") == 6
+                         and stats.active("xhr-polling") == 1, "cat's poll after the event")
     await cat.emit("bye")
     await closed("cat")
     await cat.wait_disconnected(timeout=WAIT)
@@ -165,16 +179,20 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
         "tornadio2_sessions_active": by_transport(websocket=1, none=0),
         "tornadio2_connections_active": by_transport(websocket=1, other=0),
         # Handshakes: ann, cat, the refused one, eve, fay, bob. cat's requests:
-        # GET (1::), GET (the echo), POST 3:::hi, GET (0::), POST bye.
-        "tornadio2_connections_started_total": by_transport(websocket=3, xhr=5, other=6),
-        # ann: 3:::h\u00e9llo 0::, bob: 5:::{"name":"ask"}; cat: 3:::hi 5:::{"name":"bye"}.
-        "tornadio2_received_packets_total": by_transport(websocket=3, xhr=2, none=0),
-        "tornadio2_received_bytes_total": by_transport(websocket=10 + 3 + 18, xhr=6 + 18),
+        # GET (1::), GET (the echo), POST 3:::hi, GET (the event), POST shout,
+        # GET (0::), POST bye.
+        "tornadio2_connections_started_total": by_transport(websocket=3, xhr=7, other=6),
+        # ann: 3:::h\u00e9llo 0::, bob: 5:::{"name":"ask"};
+        # cat: 3:::hi 5:::{"name":"shout"} 5:::{"name":"bye"}.
+        "tornadio2_received_packets_total": by_transport(websocket=3, xhr=3, none=0),
+        "tornadio2_received_bytes_total": by_transport(websocket=10 + 3 + 18,
+                                                        xhr=6 + 20 + 18),
         # ann: 1:: 3:::h\u00e9llo 0::, eve: 1:: 2::, bob: 1:: 5:1+::{"name":"question"};
-        # cat: 1:: 3:::hi 0::; fay's 1:: never left (she never connected a transport).
-        "tornadio2_sent_packets_total": by_transport(websocket=7, xhr=3, none=0),
+        # cat: 1:: 3:::hi 5:::{"name":"v"} 0::; fay's 1:: never left (she never
+        # connected a transport).
+        "tornadio2_sent_packets_total": by_transport(websocket=7, xhr=4, none=0),
         "tornadio2_sent_bytes_total": by_transport(
-            websocket=(3 + 10 + 3) + (3 + 3) + (3 + 25), xhr=3 + 6 + 3),
+            websocket=(3 + 10 + 3) + (3 + 3) + (3 + 25), xhr=3 + 6 + 16 + 3),
     }
     samples: Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float] = {}
     for name, values in per_transport.items():
@@ -189,7 +207,7 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
     samples[("tornadio2_sessions_started_total", ())] = 5
     samples[("tornadio2_acks_pending", ())] = 1
     samples[("tornadio2_queue_overflows_total", ())] = 0
-    samples[("tornadio2_volatile_drops_total", ())] = 0
+    samples[("tornadio2_volatile_drops_total", ())] = 1
     return samples
 
 

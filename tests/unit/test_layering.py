@@ -1,7 +1,8 @@
 """House rules about imports and timers, checked on the package source.
 
-The sans-IO core (codec, session, connection, container, errors, stats) must
-load without Tornado, and only ``periodic.py`` may set timers on the IOLoop.
+The sans-IO core (codec, session and its parts, connection, container, errors,
+stats, user-code runner, origin policy, rooms) must load without Tornado, and
+only ``periodic.py`` may set timers on the IOLoop.
 """
 
 import ast
@@ -22,6 +23,12 @@ CORE_MODULES = [
     "tornadio2.sessioncontainer",
     "tornadio2.exceptions",
     "tornadio2.stats",
+    "tornadio2.sessiontypes",
+    "tornadio2.packets",
+    "tornadio2.endpoints",
+    "tornadio2.usercode",
+    "tornadio2.origin",
+    "tornadio2.rooms",
 ]
 
 TIMER_CALLS = {"call_later", "call_at", "add_timeout"}

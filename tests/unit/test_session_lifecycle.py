@@ -252,3 +252,19 @@ def test_on_close_called_exactly_once_on_every_path(make_session, transport, con
         session.close(send_disconnect=False)
     session.close()
     assert session.conn.calls.count(("close",)) == 1
+
+
+def test_a_session_subclass_can_override_a_packet_handler(scheduler, container, info):
+    seen = []
+
+    class CountingNoops(Session):
+        def _on_noop(self, endpoint, data, message_id, ack_data):
+            seen.append((endpoint, data))
+
+    session = CountingNoops("sid", RecordingConnection, info, SessionConfig(), scheduler, None,
+                            container.hooks)
+    asyncio.run(session.open())
+    session.attach(FakeTransport())
+    session.receive_frame("8::/x:data")
+    session.receive_frames("\ufffd3\ufffd8::\ufffd3\ufffd3::")
+    assert seen == [("/x", "data"), ("", "")]

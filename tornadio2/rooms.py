@@ -1,0 +1,219 @@
+"""Rooms: which connections of this process are in which room, per endpoint.
+
+A room is named per endpoint, as the native server keys them
+(``endpoint + '/' + name``): ``'lobby'`` on ``/chat`` and ``'lobby'`` on
+the main endpoint are two rooms. Every open connection is in two rooms it
+never joined: the whole endpoint, and a room named after its session id (so
+"send to one client" is a room send). A connection leaves every room when
+it closes, whatever ended it; a room goes away with its last member.
+
+:class:`Audience` is what an application emits to: the members of a room,
+of the whole endpoint, with or without the sender, volatile or not. A packet
+is encoded once per audience, whatever its size.
+
+The registry is local to this process; a broker that carries room sends
+between processes plugs in under :meth:`RoomRegistry.deliver`. This module
+must not import Tornado or the session and connection classes.
+"""
+
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Protocol, Set, Tuple
+
+from tornadio2 import proto
+
+__all__ = ["RoomRegistry", "Audience", "Member", "ALL"]
+
+
+class _All:
+    """The room every connection of an endpoint is in."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+#: Stands for the whole endpoint where a room name is expected.
+ALL: Any = _All()
+
+_RoomKey = Tuple[str, Any]  # (endpoint, room name or ALL)
+
+
+class Member(Protocol):
+    """What the registry needs of a member's session: a way to send, now or never."""
+
+    sid: str
+
+    def send_volatile(self, packet: str) -> bool:
+        """Send ``packet`` if the client can take it now; ``False`` if it was dropped."""
+
+
+class _Entry:
+    """One connection in the registry."""
+
+    __slots__ = ("endpoint", "session", "send", "rooms")
+
+    def __init__(self, endpoint: str, session: Member, send: Any) -> None:
+        self.endpoint = endpoint
+        self.session = session
+        self.send = send  # the connection's outlet's send
+        self.rooms: Set[Any] = set()
+
+
+class RoomRegistry:
+    """The rooms of one process, per endpoint (no I/O)."""
+
+    def __init__(self) -> None:
+        self._rooms: Dict[_RoomKey, Dict[Any, _Entry]] = {}
+        self._entries: Dict[Any, _Entry] = {}
+
+    # -- membership -------------------------------------------------------------
+
+    def enter(self, conn: Any, endpoint: Optional[str], session: Member, send: Any) -> None:
+        """``conn`` is open: it joins its endpoint and its session's id room.
+
+        ``send`` is how a packet reaches it (its outlet's ``send``).
+        """
+        entry = _Entry(endpoint or "", session, send)
+        self._entries[conn] = entry
+        self._add(conn, entry, ALL)
+        self._add(conn, entry, session.sid)
+
+    def join(self, conn: Any, room: str) -> None:
+        """Put ``conn`` in ``room`` of its endpoint; a closed connection joins nothing."""
+        entry = self._entries.get(conn)
+        if entry is not None:
+            self._add(conn, entry, _room_name(room))
+
+    def leave(self, conn: Any, room: str) -> None:
+        """Take ``conn`` out of ``room``; the room goes when it is empty."""
+        entry = self._entries.get(conn)
+        if entry is not None and room in entry.rooms:
+            self._remove(conn, entry, room)
+
+    def leave_all(self, conn: Any) -> None:
+        """``conn`` has closed: it leaves every room, the implicit ones included."""
+        entry = self._entries.pop(conn, None)
+        if entry is not None:
+            for room in list(entry.rooms):
+                self._remove(conn, entry, room)
+
+    def rooms_of(self, conn: Any) -> FrozenSet[str]:
+        """The named rooms ``conn`` is in, its session id room included."""
+        entry = self._entries.get(conn)
+        if entry is None:
+            return frozenset()
+        return frozenset(room for room in entry.rooms if room is not ALL)
+
+    def close_room(self, room: str, endpoint: Optional[str] = None) -> int:
+        """Take every member out of ``room`` of ``endpoint``; how many there were."""
+        members = self._rooms.get((endpoint or "", _room_name(room)))
+        if not members:
+            return 0
+        count = len(members)
+        for conn, entry in list(members.items()):
+            self._remove(conn, entry, room)
+        return count
+
+    def connections(self, room: Any = ALL, endpoint: Optional[str] = None) -> List[Any]:
+        """The connections in ``room`` of ``endpoint`` (all of it by default), in joining order."""
+        return list(self._rooms.get((endpoint or "", room), ()))
+
+    def __len__(self) -> int:
+        """How many rooms exist (implicit ones included)."""
+        return len(self._rooms)
+
+    def __iter__(self) -> Iterator[Tuple[str, Any]]:
+        """The ``(endpoint, room)`` keys of every room."""
+        return iter(list(self._rooms))
+
+    def _add(self, conn: Any, entry: _Entry, room: Any) -> None:
+        members = self._rooms.get((entry.endpoint, room))
+        if members is None:
+            members = self._rooms[(entry.endpoint, room)] = {}
+        members[conn] = entry
+        entry.rooms.add(room)
+
+    def _remove(self, conn: Any, entry: _Entry, room: Any) -> None:
+        entry.rooms.discard(room)
+        key = (entry.endpoint, room)
+        members = self._rooms.get(key)
+        if members is not None:
+            members.pop(conn, None)
+            if not members:
+                del self._rooms[key]
+
+    # -- delivery ---------------------------------------------------------------
+
+    def deliver(self, endpoint: str, room: Any, packet: str, skip: Any = None,
+                volatile: bool = False) -> int:
+        """Hand ``packet`` to every member of ``room`` but ``skip``; how many got it.
+
+        A volatile packet goes only to members whose client can take it now.
+        """
+        members = self._rooms.get((endpoint, room))
+        if not members:
+            return 0
+        delivered = 0
+        for conn, entry in list(members.items()):
+            if conn is skip:
+                continue
+            if volatile:
+                if entry.session.send_volatile(packet):
+                    delivered += 1
+            else:
+                entry.send(packet)
+                delivered += 1
+        return delivered
+
+
+def _room_name(room: str) -> str:
+    if not isinstance(room, str):
+        raise TypeError("a room name is a str, not %s" % type(room).__name__)
+    return room
+
+
+class Audience:
+    """Who a send goes to: a room or a whole endpoint, maybe without one connection.
+
+    Made by :meth:`SocketConnection.to <tornadio2.conn.SocketConnection.to>`
+    and friends, or by the router; ``emit`` and ``send`` encode once and
+    deliver to every member, and return how many got it. An ACK callback
+    has no single meaning for many recipients, so there is no ``emit_ack``.
+    """
+
+    __slots__ = ("_registry", "_endpoint", "_room", "_skip", "_volatile")
+
+    def __init__(self, registry: RoomRegistry, endpoint: Optional[str], room: Any = ALL,
+                 skip: Any = None, volatile: bool = False) -> None:
+        self._registry = registry
+        self._endpoint = endpoint or ""
+        self._room = room if room is ALL else _room_name(room)
+        self._skip = skip
+        self._volatile = volatile
+
+    @property
+    def volatile(self) -> "Audience":
+        """The same audience, for packets dropped by clients that cannot take them now."""
+        return Audience(self._registry, self._endpoint, self._room, self._skip, True)
+
+    def to(self, room: str) -> "Audience":
+        """The same audience narrowed to ``room`` (``others.to(room)`` is native ``broadcast.to``)."""
+        return Audience(self._registry, self._endpoint, room, self._skip, self._volatile)
+
+    @property
+    def connections(self) -> List[Any]:
+        """Who would get a packet now (in this process)."""
+        return [conn for conn in self._registry.connections(self._room, self._endpoint)
+                if conn is not self._skip]
+
+    def emit(self, name: str, *args: Any, **kwargs: Any) -> int:
+        """Send the event ``name`` to every member; positional or keyword arguments."""
+        return self._deliver(proto.event(self._endpoint, name, None, *args, **kwargs))
+
+    def send(self, message: Any, force_json: bool = False) -> int:
+        """Send a text message (or JSON for anything else) to every member."""
+        return self._deliver(proto.message(self._endpoint, message, None, force_json))
+
+    def _deliver(self, packet: str) -> int:
+        return self._registry.deliver(self._endpoint, self._room, packet, self._skip,
+                                      self._volatile)
