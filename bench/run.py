@@ -115,6 +115,9 @@ SERVER_NAMES = list(SERVER_TITLES)
 #: tornadio2 at another commit (``--baseline REF``), for before/after comparisons.
 BASELINE = "baseline"
 SERVER_TITLES[BASELINE] = "tornadio2 (baseline)"
+#: tornadio2 with its Prometheus metrics on (``--metrics``), to measure what they cost.
+METRICS = "tornadio2+metrics"
+SERVER_TITLES[METRICS] = "tornadio2 + metrics"
 #: Servers that must run: without them the comparison means nothing.
 REQUIRED_SERVERS = ("tornadio2", "raw")
 
@@ -191,6 +194,8 @@ def server_argv(env: Env, server: str, heartbeat: float,
         return [env.node, str(SERVERS_DIR / "native_app.js")] + args
     if profile:
         args += ["--profile", profile]
+    if server == METRICS:
+        return [env.python, str(SERVERS_DIR / "tornadio2_app.py")] + args + ["--metrics"]
     if server == BASELINE:
         assert env.baseline is not None, "the baseline server needs --baseline REF"
         # The baseline checkout's own app, which imports its own package.
@@ -311,7 +316,7 @@ def measure(env: Env, row: Row, server: str, base: Dict[str, Any], run: int,
                               "scenario": row.scenario, "metric": row.metric,
                               "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                               "loadavg": list(os.getloadavg()), "pinned": env.pin}
-    if server == "tornadio2":
+    if server in ("tornadio2", METRICS):
         record["tornadio2"] = tornadio2_version()
     elif server == BASELINE:
         record["baseline"] = env.baseline_ref
@@ -436,7 +441,7 @@ def tables(summary: Dict[Tuple[str, str], Dict[str, Any]], rows: List[str],
               "| server CPU | gen CPU (max) | other CPU (max) | flags |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key in rows:
-        for srv in SERVER_NAMES + [BASELINE]:
+        for srv in SERVER_NAMES + [BASELINE, METRICS]:
             s = summary.get((key, srv))
             if s is None:
                 continue
@@ -455,14 +460,39 @@ def tables(summary: Dict[Tuple[str, str], Dict[str, Any]], rows: List[str],
     return "\n".join(lines)
 
 
-def paired_ratio(records: List[Dict[str, Any]], row: str, server: str) -> Optional[float]:
-    """Median over runs of ``server``'s rate / raw Tornado's rate in the same run."""
+def paired_ratios(records: List[Dict[str, Any]], row: str, server: str,
+                  against: str = "raw") -> List[float]:
+    """``server``'s rate / ``against``'s rate in the same run, for each run."""
     rates: Dict[Tuple[str, int], float] = {
         (r["server"], r["run"]): r["rate"] for r in records
         if r["row"] == row and r.get("rate") and "skipped" not in r}
-    ratios = [rate / rates[("raw", run)] for (srv, run), rate in rates.items()
-              if srv == server and ("raw", run) in rates]
+    return [rate / rates[(against, run)] for (srv, run), rate in sorted(rates.items())
+            if srv == server and (against, run) in rates]
+
+
+def paired_ratio(records: List[Dict[str, Any]], row: str, server: str,
+                 against: str = "raw") -> Optional[float]:
+    """Median over runs of ``server``'s rate / ``against``'s rate in the same run."""
+    ratios = paired_ratios(records, row, server, against)
     return statistics.median(ratios) if ratios else None
+
+
+def metrics_table(records: List[Dict[str, Any]], rows: List[str]) -> str:
+    """tornadio2 with metrics on beside off: rates, their ratio, and the ratio per run."""
+    summary = summarize(records)
+    lines = ["| scenario | metric | tornadio2 | tornadio2 + metrics | raw Tornado "
+             "| metrics/off | metrics/off per run (median) |", "|---|---|---:|---:|---:|---:|---|"]
+    for key in rows:
+        cells = [summary.get((key, srv)) for srv in ("tornadio2", METRICS, "raw")]
+        if not cells[0] or not cells[1]:
+            continue
+        off, on, raw = (c["value"] if c and c["runs"] else None for c in cells)
+        per_run = paired_ratios(records, key, METRICS, "tornadio2")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s (%s) |" % (
+            cells[0]["title"], cells[0]["metric"], _fmt(off), _fmt(on), _fmt(raw),
+            _ratio(on, off), " ".join("%.3f" % r for r in per_run),
+            _fmt(statistics.median(per_run), 3) if per_run else "-"))
+    return "\n".join(lines)
 
 
 def baseline_table(records: List[Dict[str, Any]], rows: List[str]) -> str:
@@ -642,7 +672,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, help="runs per row and server (default 3, quick 1)")
     parser.add_argument("--rows", help="comma-separated row keys (default: all)")
     parser.add_argument("--servers", default=",".join(SERVER_NAMES),
-                        help="comma-separated servers among %s" % ",".join(SERVER_NAMES))
+                        help="comma-separated servers among %s" % ",".join(
+                            SERVER_NAMES + [METRICS]))
     parser.add_argument("--baseline", metavar="REF",
                         help="also run tornadio2 as of git REF (server 'baseline'), interleaved, "
                              "and print a before/after table")
@@ -675,6 +706,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if any(r["server"] == BASELINE for r in records):
             print()
             print(baseline_table(records, keys))
+        if any(r["server"] == METRICS for r in records):
+            print()
+            print(metrics_table(records, keys))
         return 1 if verdict(summary) else 0
 
     rows = quick_rows() if args.quick else full_rows()
@@ -691,7 +725,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     servers = [s for s in args.servers.split(",") if s]
     if args.baseline and BASELINE not in servers:
         servers.insert(1 if "tornadio2" in servers else 0, BASELINE)
-    unknown = set(servers) - set(SERVER_NAMES) - ({BASELINE} if args.baseline else set())
+    unknown = set(servers) - set(SERVER_NAMES) - {METRICS} - (
+        {BASELINE} if args.baseline else set())
     if unknown:
         print("unknown servers: %s" % ", ".join(sorted(unknown)), file=sys.stderr)
         return 2
@@ -759,6 +794,9 @@ def run_matrix(args: argparse.Namespace, env: Env, rows: List[Row], servers: Lis
     if BASELINE in servers:
         print()
         print(baseline_table(records, [r.key for r in rows]))
+    if METRICS in servers:
+        print()
+        print(metrics_table(records, [r.key for r in rows]))
     reasons = verdict(summary)
     for reason in reasons:
         print("FAIL " + reason)

@@ -3,7 +3,8 @@
 The native server answers ``/socket.io/socket.io.js`` (and the minified file
 and the Flash SWFs of the flashsocket transport) from the client package.
 This module finds that package's ``dist`` folder from the ``client_path``
-setting and builds the URL specs that serve it.
+setting and builds the URL specs that serve it, or, when there is no client
+to serve, that answer its URLs with a ``404`` saying why.
 """
 
 import os
@@ -11,9 +12,19 @@ from typing import Any, List, Optional
 
 from tornado import web
 
-__all__ = ["find_client_path", "client_urls"]
+__all__ = ["find_client_path", "client_urls", "MissingClientHandler", "CLIENT_NOT_FOUND",
+           "CLIENT_NOT_SERVED"]
 
 _CLIENT_DIST = os.path.join("node_modules", "socket.io-client", "dist")
+
+#: What the log and the ``404`` say when ``client_path='auto'`` finds no client.
+CLIENT_NOT_FOUND = (
+    "Socket.IO browser client not found: no node_modules/socket.io-client/dist in the "
+    "working directory or its parents; install it there with "
+    "`npm install --ignore-scripts socket.io-client@0.9.16`, or set the router's "
+    "client_path setting to the folder that holds socket.io.js")
+#: What the ``404`` says when ``client_path`` is ``None``.
+CLIENT_NOT_SERVED = "This server serves no Socket.IO browser client (client_path is None)."
 
 
 def find_client_path(setting: Optional[str], start: Optional[str] = None) -> Optional[str]:
@@ -36,13 +47,33 @@ def find_client_path(setting: Optional[str], start: Optional[str] = None) -> Opt
         folder = parent
 
 
-def client_urls(prefix: str, folder: Optional[str]) -> List[Any]:
-    """URL specs serving the client files of ``folder`` under ``prefix`` (none without one)."""
+def client_urls(prefix: str, folder: Optional[str], missing: str = CLIENT_NOT_SERVED) -> List[Any]:
+    """URL specs serving the client files of ``folder`` under ``prefix``.
+
+    Without a folder, ``socket.io.js`` and ``socket.io.min.js`` answer ``404``
+    with the text ``missing``, rather than falling through to the
+    ``Welcome to socket.io.`` of the namespace.
+    """
     if folder is None:
-        return []
+        return [web.url(prefix + r"/socket\.io(?:\.min)?\.js", MissingClientHandler,
+                        {"message": missing})]
     files = {"path": folder}
     return [
         web.url(prefix + r"/(socket\.io(?:\.min)?\.js)", web.StaticFileHandler, files),
         web.url(prefix + r"/static/flashsocket/(WebSocketMain(?:Insecure)?\.swf)",
                 web.StaticFileHandler, files),
     ]
+
+
+class MissingClientHandler(web.RequestHandler):
+    """Answers the client's URLs with ``404`` and a line saying how to get the client."""
+
+    def initialize(self, message: str) -> None:  # type: ignore[override]
+        self.message = message
+
+    def get(self) -> None:
+        self.set_status(404)
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(self.message + "\n")
+
+    head = get

@@ -45,13 +45,16 @@ class HandshakeHandler(PreflightHandler):
         try:
             session = await self.server.create_session(connection_info(self.request))
         except web.HTTPError:
+            self.server.stats.handshake_refused("unauthorized")
             raise  # on_open refused with an HTTP status of its choice
         except Exception as exc:
             # The policy of tornadio2.usercode: the session never began; the client gets a 500.
             usercode.report(exc, "the on_open of a handshake", "answering the handshake with 500")
+            self.server.stats.handshake_refused("error")
             self._refuse(500, "handshake error")
             return
         if session is None:
+            self.server.stats.handshake_refused("unauthorized")
             self._refuse(403, "handshake unauthorized")
             return
         body = proto.handshake_body(session.sid, self.server.heartbeat_timeout,
@@ -73,6 +76,7 @@ class HandshakeHandler(PreflightHandler):
 
     def refuse_origin(self) -> None:
         """A refused origin gets the native answer, ``403 handshake bad origin``."""
+        self.server.stats.handshake_refused("origin")
         self._refuse(403, "handshake bad origin")
 
     def _refuse(self, status: int, message: str) -> None:

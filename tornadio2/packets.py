@@ -21,7 +21,7 @@ from tornadio2.endpoints import Endpoints, Opening, Outlet
 from tornadio2.exceptions import ConnectionRejected, ProtocolError
 from tornadio2.rooms import RoomRegistry
 from tornadio2.sessiontypes import Connection, ConnectionInfo, SessionState
-from tornadio2.stats import StatsCollector
+from tornadio2.stats import Traffic
 
 __all__ = ["PacketHandlers", "HANDLER_NAMES"]
 
@@ -62,7 +62,7 @@ class PacketHandlers:
     state: SessionState
     info: ConnectionInfo
     conn: Connection
-    _stats: StatsCollector
+    _traffic: Traffic
     _endpoints: Endpoints
     rooms: RoomRegistry
     _queue: List[str]
@@ -80,7 +80,8 @@ class PacketHandlers:
         """Hand the queued packets to the transport (the session's)."""
         raise NotImplementedError
 
-    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True) -> None:
+    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True,
+              reason: str = "server") -> None:
         """End the session or one endpoint (the session's)."""
         raise NotImplementedError
 
@@ -108,7 +109,7 @@ class PacketHandlers:
         if frame[:1] == _FRAME_SEPARATOR:
             self.receive_frames(frame)
         elif self.state is not _CLOSED:
-            self._stats.packets_recv_total += 1
+            self._traffic.packets_in += 1
             # _receive_packet written out: every socket message comes this way,
             # and the call it saves is some 5 % of the library's time per message.
             try:
@@ -131,7 +132,7 @@ class PacketHandlers:
             except ProtocolError as exc:
                 logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
                 return False
-        self._stats.packets_recv_total += len(frames)
+        self._traffic.packets_in += len(frames)
         self._holding += 1
         try:
             for frame in frames:
@@ -171,7 +172,7 @@ class PacketHandlers:
 
     def _on_disconnect(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
         if not endpoint:
-            self.close()
+            self.close(reason="client")
         elif self._endpoints.opening(endpoint) is not None:
             # Handled in turn, once the endpoint has opened.
             self._target(_DISCONNECT, endpoint, data, message_id, ack_data)

@@ -18,6 +18,7 @@ from tornadio2.exceptions import ProtocolError, SessionClosedError
 from tornadio2.preflight import Server
 from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
+from tornadio2.stats import Traffic, utf8_length
 
 __all__ = ["TornadioWebSocketHandler", "TornadioFlashSocketHandler"]
 
@@ -36,6 +37,8 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         self.session: Optional[Session] = None
         self._counted = False
         self._probing = False
+        # Where payload bytes are counted; None unless the router's stats count them.
+        self._bytes: Optional[Traffic] = None
 
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
@@ -49,8 +52,10 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         return bool(allowed)
 
     def open(self, session_id: str) -> None:  # type: ignore[override]
-        self.server.stats.connection_opened()
+        stats = self.server.stats
+        stats.connection_opened(self.name)
         self._counted = True
+        self._bytes = stats.bytes_for(self.name)
         if self.ws_connection is not None:
             self.set_nodelay(True)
         session = self.server.session_for(session_id, self.request)
@@ -87,18 +92,20 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             self._attach(session)
             if self.session is None:
                 return
+        if self._bytes is not None:
+            self._bytes.bytes_in += len(message) if message.isascii() else utf8_length(message)
         session.receive_frame(message)
 
     def on_close(self) -> None:
         if self._counted:
             self._counted = False
-            self.server.stats.connection_closed()
+            self.server.stats.connection_closed(self.name)
         session, self.session = self.session, None
         # A socket still being probed (websocket_check) was never attached: its
         # session may live on over another transport.
         if session is not None and session.transport is self:
             session.detach(self)
-            session.close(send_disconnect=False)
+            session.close(send_disconnect=False, reason="client")
 
     # -- Transport -----------------------------------------------------------------
 
@@ -106,6 +113,9 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         """Write each packet as one text frame."""
         try:
             for packet in packets:
+                if self._bytes is not None:
+                    self._bytes.bytes_out += (
+                        len(packet) if packet.isascii() else utf8_length(packet))
                 try:
                     self.write_message(packet)
                 except UnicodeEncodeError:  # a lone surrogate: U+FFFD, as node writes it

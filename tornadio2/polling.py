@@ -20,6 +20,7 @@ from tornadio2.exceptions import SessionClosedError
 from tornadio2.preflight import PreflightHandler, Server
 from tornadio2.proto import encode_frames, json_dumps, json_load, to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
+from tornadio2.stats import utf8_length
 
 __all__ = [
     "TornadioPollingHandlerBase", "TornadioXHRPollingHandler",
@@ -78,6 +79,8 @@ class TornadioPollingHandlerBase(PreflightHandler):
         self.session: Optional[Session] = None
         self._answered: Optional["Future[None]"] = None
         self.body = bytearray()
+        # Where payload bytes are counted; None unless the router's stats count them.
+        self._bytes = server.stats.bytes_for(self.name)
 
     def prepare(self) -> None:
         # The body is streamed so that its limit applies before it is read
@@ -124,6 +127,8 @@ class TornadioPollingHandlerBase(PreflightHandler):
             if payload is None or not session.receive_frames(payload):
                 self.send_error(400, reason="Bad payload")
                 return
+            if self._bytes is not None:
+                self._bytes.bytes_in += utf8_length(payload)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_cors_headers()
         if self.origin:
@@ -150,13 +155,20 @@ class TornadioPollingHandlerBase(PreflightHandler):
     def send_messages(self, packets: Sequence[str]) -> None:
         """Answer the pending GET with these packets, framed when several."""
         if not self._finished and self.request.connection is not None:
-            self.write_payload(encode_frames(packets))
+            self.write_payload(self.frame(packets))
         self._done()
 
     def busy(self) -> bool:
         """Whether an earlier response is still being written on this connection."""
         stream = getattr(self.request.connection, "stream", None)
         return stream is not None and stream.writing()
+
+    def frame(self, packets: Sequence[str]) -> str:
+        """``packets`` as one payload, counted in the payload bytes sent."""
+        payload = encode_frames(packets)
+        if self._bytes is not None:
+            self._bytes.bytes_out += utf8_length(payload)
+        return payload
 
     def session_closed(self) -> None:
         """The session ended with nothing to say: end the GET empty."""
@@ -233,7 +245,7 @@ class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
     def send_messages(self, packets: Sequence[str]) -> None:
         if not self._headers_written:
             self.start_response()
-        self._write_chunk("<script>_(%s);</script>" % js_string(encode_frames(packets)))
+        self._write_chunk("<script>_(%s);</script>" % js_string(self.frame(packets)))
 
     def session_closed(self) -> None:
         if not self._headers_written:

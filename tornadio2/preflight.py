@@ -17,7 +17,7 @@ from tornado.iostream import StreamClosedError
 
 from tornadio2.proto import to_utf8
 from tornadio2.session import ConnectionInfo, Session
-from tornadio2.stats import StatsCollector
+from tornadio2.stats import OTHER_REQUESTS, StatsCollector
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornado.httputil import HTTPServerRequest
@@ -68,6 +68,9 @@ class PreflightHandler(web.RequestHandler):
     """
 
     server: Server
+    #: The transport this handler serves, as the counters name it; other
+    #: requests (handshakes, ``?disconnect``) count together.
+    name = OTHER_REQUESTS
 
     def initialize(self, server: Server) -> None:  # type: ignore[override]
         self.server = server
@@ -75,7 +78,7 @@ class PreflightHandler(web.RequestHandler):
         self.origin: Optional[str] = self.request.headers.get("Origin")
 
     def prepare(self) -> None:
-        self.server.stats.connection_opened()
+        self.server.stats.connection_opened(self.name)
         self._counted = True
         if not self.preflight():
             logger.warning("refused origin %r for %s", self.origin, self.request.path)
@@ -97,7 +100,7 @@ class PreflightHandler(web.RequestHandler):
     def _uncount(self) -> None:
         if getattr(self, "_counted", False):
             self._counted = False
-            self.server.stats.connection_closed()
+            self.server.stats.connection_closed(self.name)
 
     def preflight(self) -> bool:
         """Whether this request may be served; ``False`` refuses it (``403``).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from tornadio2.clientfiles import client_urls, find_client_path
+from tornadio2.clientfiles import CLIENT_NOT_FOUND, client_urls, find_client_path
 from tornadio2.handlers import (
     DisconnectHandler, HandshakeHandler, StatsHandler, VersionHandler,
 )
@@ -159,11 +159,19 @@ class TornadioRouter:
             urls.append(web.url(prefix + r"/1/%s/?" % name, HandshakeHandler, kwargs))
             urls.append(web.url(prefix + r"/1/%s/(?P<session_id>[^/]+)/?" % name,
                                 PROTOCOLS[name], kwargs))
-        urls.extend(client_urls(prefix, find_client_path(self.settings["client_path"])))
+        urls.extend(self._client_urls(prefix))
         if prefix:
             urls.append(web.url(prefix + r"/?(?P<version>[^/]*)/?.*", VersionHandler, kwargs))
         return urls
 
+
+    def _client_urls(self, prefix: str) -> List[Any]:
+        setting = self.settings["client_path"]
+        folder = find_client_path(setting)
+        if folder is None and setting == "auto":
+            logger.warning("%s", CLIENT_NOT_FOUND)
+            return client_urls(prefix, None, CLIENT_NOT_FOUND)
+        return client_urls(prefix, folder)
 
     @property
     def urls(self) -> List[Any]:
@@ -209,7 +217,7 @@ class TornadioRouter:
         """Close every detached session whose expiry time has passed."""
         for session in self.sessions.expire(self.scheduler.now()):
             logger.debug("session %s expired", session.sid)
-            session.close(send_disconnect=False)
+            session.close(send_disconnect=False, reason="expiry")
 
     async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
         """Make a session for a handshake; ``None`` if the application refused it.
@@ -269,7 +277,7 @@ class TornadioRouter:
         """
         session = self.session_for(session_id, request)
         if session is not None:
-            session.close()
+            session.close(reason="client")
 
     def origin_allowed(self, origin: Optional[str],
                        request: Optional["HTTPServerRequest"] = None) -> bool:

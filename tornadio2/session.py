@@ -29,7 +29,7 @@ from tornadio2.sessiontypes import (
     Connection, ConnectionInfo, Scheduler, SessionConfig, SessionHooks, SessionState, TimerHandle,
     Transport,
 )
-from tornadio2.stats import StatsCollector
+from tornadio2.stats import NO_TRANSPORT, StatsCollector
 
 __all__ = [
     "SessionState", "ConnectionInfo", "Transport", "Scheduler", "TimerHandle", "Connection",
@@ -65,7 +65,7 @@ class Session(PacketHandlers, SessionNames):
     # Sessions are many, and the per-packet paths read their attributes.
     __slots__ = (
         "sid", "info", "config", "state", "transport", "expires_at", "conn", "rooms", "server",
-        "_scheduler", "_stats", "_hooks", "_outlet", "_endpoints", "_queue", "_holding",
+        "_scheduler", "_stats", "_traffic", "_hooks", "_outlet", "_endpoints", "_queue", "_holding",
         "_heartbeat", "_poll_timer", "_probe_timer",
     )
 
@@ -85,6 +85,8 @@ class Session(PacketHandlers, SessionNames):
         self._scheduler = scheduler
         # A session made without a router's collector counts into its own.
         self._stats = stats if stats is not None else StatsCollector()
+        # The counters of the transport last attached: packets count there.
+        self._traffic = self._stats.traffic[NO_TRANSPORT]
         self._hooks = hooks if hooks is not None else SessionHooks()
         #: The rooms its connections join (the router's, shared by every session).
         self.rooms = rooms if rooms is not None else RoomRegistry()
@@ -164,6 +166,8 @@ class Session(PacketHandlers, SessionNames):
             self._release(previous)
         self.expires_at = None
         self.state = _OPEN
+        if transport.name != self._traffic.transport:
+            self._traffic = self._stats.session_moved(self._traffic, transport.name)
         if self._heartbeat is None and (self.config.global_heartbeats or not transport.oneshot):
             self._schedule_heartbeat()
         self.flush()
@@ -204,7 +208,8 @@ class Session(PacketHandlers, SessionNames):
             self._queue.append(proto.noop())
             self.flush()
 
-    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True) -> None:
+    def close(self, endpoint: Optional[str] = None, *, send_disconnect: bool = True,
+              reason: str = "server") -> None:
         """End the session, or with ``endpoint`` only that endpoint.
 
         Ending the session, endpoints and main connection get ``on_close``
@@ -212,7 +217,8 @@ class Session(PacketHandlers, SessionNames):
         attached transport or on the next one that comes within the expiry
         time. Called while the handshake's ``on_open`` runs, it refuses the
         handshake. ``close('/chat')`` is :meth:`disconnect_endpoint`, as in
-        TornadIO2.
+        TornadIO2. ``reason`` is counted in the stats' ``disconnects`` (see
+        :data:`tornadio2.stats.DISCONNECT_REASONS`).
         """
         if endpoint:
             self.disconnect_endpoint(endpoint)
@@ -228,7 +234,7 @@ class Session(PacketHandlers, SessionNames):
         for conn, outlet in self._endpoints.drain():
             self._close_conn(conn, outlet)
         self._close_conn(self.conn, self._outlet)
-        self._stats.session_closed()
+        self._stats.session_closed(reason, self._traffic)
         if send_disconnect:
             self._queue.append(proto.disconnect())
         transport, self.transport = self.transport, None
@@ -273,7 +279,7 @@ class Session(PacketHandlers, SessionNames):
             return
         transport = self.transport
         if transport is not None and not self._queue and not transport.oneshot:
-            self._stats.packets_sent_total += 1
+            self._traffic.packets_out += 1
             transport.send_messages((packet,))
             return
         self._queue.append(packet)
@@ -281,7 +287,8 @@ class Session(PacketHandlers, SessionNames):
             logger.warning("session %s: %d packets waiting for the client; closing it",
                            self.sid, len(self._queue))
             self._queue.clear()
-            self.close()
+            self._stats.queue_overflows += 1
+            self.close(reason="queue_overflow")
             return
         if not self._holding:
             self.flush()
@@ -315,7 +322,7 @@ class Session(PacketHandlers, SessionNames):
             self._cancel_timer("_poll_timer")
             if self.state is not _CLOSED:
                 self._start_expiry()
-        self._stats.packets_sent_total += len(packets)
+        self._traffic.packets_out += len(packets)
         transport.send_messages(packets)
         return True
 
@@ -346,12 +353,20 @@ class Session(PacketHandlers, SessionNames):
             self.rooms.leave_all(conn)
             usercode.run(conn.on_close, (), None, self._user_failed)
 
+    @property
+    def pending_acks(self) -> int:
+        """ACKs the application waits for from the client, over every open connection."""
+        if self.state is _CLOSED:
+            return 0
+        return self.conn.pending_acks + sum(
+            conn.pending_acks for conn in self._endpoints.connections().values())
+
     # -- user code ------------------------------------------------------------
 
     def _user_failed(self, func: Any, error: BaseException) -> None:
         """The policy of :mod:`tornadio2.usercode`: log once, end the session."""
         usercode.report(error, func, "closing session %s" % self.sid)
-        self.close()
+        self.close(reason="error")
 
     # -- timers -------------------------------------------------------------------
 
@@ -373,7 +388,7 @@ class Session(PacketHandlers, SessionNames):
     def _heartbeat_missed(self) -> None:
         self._heartbeat = None
         logger.info("session %s: no heartbeat from the client; closing", self.sid)
-        self.close(send_disconnect=False)
+        self.close(send_disconnect=False, reason="heartbeat_timeout")
 
     def _cancel_timer(self, slot: str) -> None:
         timer = getattr(self, slot)

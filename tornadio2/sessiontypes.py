@@ -144,5 +144,9 @@ class Connection(Protocol):
     def deque_ack(self, ack_id: int, ack_args: List[Any]) -> Any:
         """The client acknowledged ``ack_id``."""
 
+    @property
+    def pending_acks(self) -> int:
+        """How many ACKs the connection waits for from the client."""
+
     def get_endpoint(self, endpoint: str) -> Optional[Callable[[Any, str], "Connection"]]:
         """The class serving ``endpoint``, or ``None``."""

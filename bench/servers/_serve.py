@@ -26,13 +26,15 @@ LISTEN_BACKLOG = 1024
 
 
 def parse_args(doc: Optional[str]) -> argparse.Namespace:
-    """``--port``, ``--heartbeat`` (seconds, 0 = none) and ``--profile``."""
+    """``--port``, ``--heartbeat`` (seconds, 0 = none), ``--profile`` and ``--metrics``."""
     parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     parser.add_argument("--heartbeat", type=float, default=60,
                         help="heartbeat interval in seconds (0: no heartbeats)")
     parser.add_argument("--profile", metavar="FILE",
                         help="run under cProfile and write the stats to FILE on exit")
+    parser.add_argument("--metrics", action="store_true",
+                        help="tornadio2 only: Prometheus metrics on (bytes counted, /metrics)")
     return parser.parse_args()
 
 

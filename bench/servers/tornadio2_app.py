@@ -3,8 +3,11 @@
 Echoes messages (``on_message`` -> ``send``), answers the ``ping`` event with
 ``pong`` and turns a ``broadcast`` event into a ``bcast`` event emitted to
 every connected connection. websocket and xhr-polling, as the native app.
+With ``--metrics`` the Prometheus metrics are on, as an application would
+turn them on (``tornadio2.metrics.register``, ``/metrics`` served), to
+measure what they cost.
 
-    python bench/servers/tornadio2_app.py [--port 0] [--heartbeat 60] [--profile FILE]
+    python bench/servers/tornadio2_app.py [--port 0] [--heartbeat 60] [--profile FILE] [--metrics]
 """
 
 import os
@@ -44,16 +47,21 @@ class BenchConnection(SocketConnection):
         self.connected.discard(self)
 
 
-def make_app(heartbeat: float) -> tornado.web.Application:
+def make_app(heartbeat: float, metrics: bool = False) -> tornado.web.Application:
     """The routes; ``heartbeat`` seconds between server heartbeats (0: practically none)."""
     interval = heartbeat if heartbeat > 0 else 24 * 3600
     router = TornadioRouter(BenchConnection, user_settings={
         "enabled_protocols": ["websocket", "xhr-polling"],
         "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
     })
-    return tornado.web.Application(router.urls)
+    urls = router.urls
+    if metrics:
+        from tornadio2.metrics import MetricsHandler, register  # the optional extra
+        register(router)
+        urls.append((r"/metrics", MetricsHandler))
+    return tornado.web.Application(urls)
 
 
 if __name__ == "__main__":
     arguments = parse_args(__doc__)
-    serve(lambda: make_app(arguments.heartbeat), arguments)
+    serve(lambda: make_app(arguments.heartbeat, arguments.metrics), arguments)

@@ -31,3 +31,16 @@ def test_script_reports_every_case():
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["echo", "event"]
     assert all("us per packet" in line for line in lines)
+
+
+def test_handler_mode_goes_through_the_websocket_transport_and_counts_bytes():
+    micro = runpy.run_path(str(SCRIPT))
+    receive = micro["make_handler_receiver"](True)
+    handler = receive.__self__
+    written = []
+    handler.write_message = lambda message, binary=False: written.append(message)
+    receive("3:::hello")
+    assert written == ["3:::hello"]
+    traffic = handler.server.stats.traffic["websocket"]
+    assert (traffic.packets_in, traffic.bytes_in, traffic.packets_out, traffic.bytes_out) == (
+        1, 9, 2, 12)  # 1:: went out at attach

@@ -21,6 +21,7 @@ import pytest
 
 from tests.docs.conftest import unavailable
 from tests.docs.lab import RUN_TIMEOUT, Lab, free_port
+from tests.docs.rawclient import Client
 from tests.docs.snippets import (
     DOCS, ROOT, CodeBlock, all_code_blocks, code_blocks, literal_block_markers,
 )
@@ -287,6 +288,32 @@ async def monitoring(lab: Lab) -> None:
             "packets_recv_total", "packets_sent_ps", "packets_recv_ps", "volatile_dropped",
             "active_sessions", "max_sessions", "active_connections", "max_connections"}
         assert (stats["sessions_active"], stats["sessions_total"]) == (1, 1)
+
+
+@scenario("guide-monitoring-prometheus")
+async def monitoring_prometheus(lab: Lab) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    metrics_port = free_port()
+    async with lab.serve("guide-monitoring-prometheus", METRICS_PORT=metrics_port) as server:
+        socket = await server.client.connect()
+        socket.send("3:::hi")
+        await socket.expect("3:::hi")
+        metrics = Client(metrics_port)
+        try:
+            response = await metrics.get("/metrics")
+        finally:
+            metrics.close()
+        assert response.code == 200
+        samples = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.body.decode())
+            for sample in family.samples}
+        assert samples[("tornadio2_sessions_started_total", ())] == 1
+        assert samples[("tornadio2_sessions_active", (("transport", "websocket"),))] == 1
+        assert samples[("tornadio2_received_packets_total", (("transport", "websocket"),))] == 1
+        assert samples[("tornadio2_received_bytes_total", (("transport", "websocket"),))] == 6
+        assert samples[("tornadio2_sent_packets_total", (("transport", "websocket"),))] == 2
 
 
 @scenario("guide-deployment-xheaders")

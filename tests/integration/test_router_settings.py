@@ -1,9 +1,13 @@
 """``TornadioRouter`` settings as seen through ``router.settings`` and on the wire."""
 
+import logging
+
 import pytest
 import tornado.web
+from tornado.httpclient import AsyncHTTPClient
 
 from tornadio2 import TornadioRouter
+from tornadio2.testing import serve
 from tests.integration.conftest import EchoConnection
 
 try:
@@ -150,9 +154,44 @@ async def test_browser_client_is_served_where_the_native_server_serves_it(wire):
     assert swf.body == (dist / "WebSocketMain.swf").read_bytes()
 
 
-def test_client_path_none_serves_no_client_files():
+INSTALL_LINE = "npm install --ignore-scripts socket.io-client@0.9.16"
+
+
+async def fetch_client_files(router):
+    """The answers to socket.io.js and socket.io.min.js of ``router``, served on loopback."""
+    async with serve(router) as server:
+        client = AsyncHTTPClient()
+        return [await client.fetch(server.url + "/socket.io/" + name, raise_error=False)
+                for name in ("socket.io.js", "socket.io.min.js")]
+
+
+@pytest.mark.gen_test
+async def test_a_client_that_auto_cannot_find_is_a_warning_and_a_404(tmp_path, monkeypatch,
+                                                                     caplog):
+    monkeypatch.chdir(tmp_path)  # no node_modules here or in any parent
+    caplog.set_level(logging.WARNING, logger="tornadio2.router")
+    router = TornadioRouter(EchoConnection, {"client_path": "auto"})
+    warnings = [r for r in caplog.records if r.name == "tornadio2.router"]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert INSTALL_LINE in warnings[0].getMessage()
+    assert "client_path" in warnings[0].getMessage()
+    for response in await fetch_client_files(router):
+        assert response.code == 404
+        assert response.headers["Content-Type"] == "text/plain; charset=UTF-8"
+        assert response.body.decode() == warnings[0].getMessage() + "\n"
+
+
+@pytest.mark.gen_test
+async def test_client_path_none_answers_404_without_a_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level(logging.DEBUG, logger="tornadio2")
     router = TornadioRouter(EchoConnection, {"client_path": None})
-    assert not any("socket\\.io" in spec.regex.pattern.split("/")[-1] for spec in router.urls)
+    assert [r for r in caplog.records if r.name.startswith("tornadio2")] == []
+    for response in await fetch_client_files(router):
+        assert response.code == 404
+        assert response.body == (
+            b"This server serves no Socket.IO browser client (client_path is None).\n")
 
 
 @pytest.mark.parametrize("path", ["1//%s/?disconnect=1", "1/xhr-polling/%s?disconnect=1"])

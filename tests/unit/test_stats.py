@@ -2,7 +2,8 @@
 
 import pytest
 
-from tornadio2.stats import MovingAverage, StatsCollector
+from tests.fakes import FakeTransport, RecordingConnection
+from tornadio2.stats import MovingAverage, StatsCollector, utf8_length
 
 DUMP_KEYS = {
     "sessions_active", "sessions_max", "sessions_total",
@@ -172,3 +173,111 @@ def test_closing_connections_does_not_make_rates_negative():
     stats.tick()
     assert stats.dump()["connections_ps"] == pytest.approx(0.5)
     assert stats.dump()["connections_active"] == 0
+
+
+# -- counters by transport and by reason (what tornadio2.metrics exports) ------------
+
+
+def test_dump_keeps_its_keys_beside_the_new_counters():
+    stats = StatsCollector()
+    stats.handshake_refused("origin")
+    stats.traffic_for("websocket").packets_out += 2
+    assert set(stats.dump()) == DUMP_KEYS
+    assert stats.dump()["packets_sent_total"] == 2
+
+
+def test_packet_totals_add_up_every_transport_and_the_original_methods():
+    stats = StatsCollector()
+    stats.traffic_for("websocket").packets_in += 2
+    stats.traffic_for("xhr-polling").packets_in += 3
+    stats.on_packet_recv(4)
+    stats.packets_recv_total += 1  # what TornadIO2-era code may write
+    assert stats.packets_recv_total == 10
+    assert stats.traffic_for("websocket").packets_in == 2
+
+
+def test_a_session_counts_its_packets_under_the_transport_it_attached(make_session, stats):
+    session = make_session()
+    assert stats.traffic_for("none").sessions_active == 1
+    session.attach(FakeTransport(name="websocket"))
+    session.receive_frame("3:::a")
+    assert stats.traffic_for("none").sessions_active == 0
+    websocket = stats.traffic_for("websocket")
+    assert (websocket.sessions_active, websocket.packets_in, websocket.packets_out) == (1, 1, 2)
+    session.close()
+    assert websocket.sessions_active == 0
+    assert stats.disconnects["server"] == 1
+
+
+def test_a_client_disconnect_packet_counts_as_client(make_session, stats, transport):
+    session = make_session()
+    session.attach(transport)
+    session.receive_frame("0::")
+    assert stats.disconnects["client"] == 1
+    assert sum(stats.disconnects.values()) == 1
+
+
+def test_missed_heartbeats_count_as_heartbeat_timeout(make_session, stats, scheduler):
+    session = make_session(heartbeat_interval=1, heartbeat_timeout=2)
+    session.attach(FakeTransport())
+    scheduler.advance(3)
+    assert session.is_closed
+    assert stats.disconnects["heartbeat_timeout"] == 1
+
+
+def test_a_handler_exception_counts_as_error(make_session, stats, transport, caplog):
+    class Failing(RecordingConnection):
+        def on_message(self, message):
+            raise RuntimeError("boom")
+
+    session = make_session(Failing)
+    session.attach(transport)
+    session.receive_frame("3:::x")
+    assert session.is_closed
+    assert stats.disconnects["error"] == 1
+
+
+def test_a_queue_overflow_is_counted_with_its_disconnect(make_session, stats):
+    session = make_session(max_queue_length=3)
+    for n in range(4):  # 1:: is queued already
+        session.send_packet("3:::%d" % n)
+    assert session.is_closed
+    assert (stats.queue_overflows, stats.disconnects["queue_overflow"]) == (1, 1)
+
+
+def test_an_application_refusal_counts_a_refused_disconnect():
+    stats = StatsCollector()
+    stats.handshake_refused("unauthorized")
+    stats.handshake_refused("origin")
+    assert stats.handshake_refusals == {"unauthorized": 1, "origin": 1, "error": 0}
+    assert stats.disconnects["refused"] == 1
+
+
+def test_connections_count_by_transport():
+    stats = StatsCollector()
+    stats.connection_opened("xhr-polling")
+    stats.connection_opened()
+    stats.connection_closed("xhr-polling")
+    assert (stats.traffic["xhr-polling"].connections_active,
+            stats.traffic["xhr-polling"].connections_total) == (0, 1)
+    assert stats.traffic["other"].connections_active == 1
+    assert (stats.active_connections, stats.connections_total) == (1, 2)
+
+
+def test_pending_acks_of_a_session_add_up_its_connections(make_session, transport):
+    session = make_session()
+    session.attach(transport)
+    session.conn.emit_ack(lambda message, args: None, "question")
+    session.conn.send("x", callback=lambda message, args: None)
+    assert session.pending_acks == 2
+    session.receive_frame("6:::1")
+    assert session.pending_acks == 1
+    session.close()
+    assert session.pending_acks == 0
+
+
+@pytest.mark.parametrize("text, length", [
+    ("3:::hi", 6), ("3:::h\u00e9", 7), ("3:::\U0001f600", 8), ("\ud800", 3),
+])
+def test_utf8_length_counts_bytes_not_characters(text, length):
+    assert utf8_length(text) == length
