@@ -695,7 +695,9 @@ function broadcastLoad () {
  */
 function roomsLoad () {
   const size = cfg.roomSize;
-  if (!(size > 0) || cfg.clients % size !== 0) throw new Error('clients must be a multiple of roomSize');
+  if (!(size > 0) || cfg.clients % size !== 0) {
+    throw new Error('clients must be a multiple of roomSize');
+  }
   const rooms = cfg.clients / size;
   const request = rooms === 1
     ? (round) => '5:::{"name":"room_emit","args":["r0",' + round + ']}'

@@ -2,7 +2,8 @@
 
 The example runs as its own process, the way users start it; one user connects
 over websocket and the other over xhr-polling, and each must see the other's
-line; users in another room see none of them, until they switch rooms. Skips when Node.js or node_modules are missing, except under CI=true.
+line; users in another room see none of them, until they switch rooms. Skips
+when Node.js or node_modules are missing, except under CI=true.
 """
 
 import asyncio

@@ -495,7 +495,8 @@
       h.main.emit('volatile_to', p.main.socket.sessionid);
       h.main.emit('shout', 'nobody', 'end');
       await roomStep([p, h], 'end', 'volatile to a poller', {
-        P: [['main', 'message', 'first'], ['main', 'message', 'later'], ['main', 'sentinel', 'end']],
+        P: [['main', 'message', 'first'], ['main', 'message', 'later'],
+            ['main', 'sentinel', 'end']],
         H: [['main', 'sentinel', 'end']]
       });
     },
