@@ -16,6 +16,8 @@
  *   xhr_echo  closed-loop echo over xhr-polling
  *   idle      N websocket sessions held open: setup rate, server RSS per session
  *   broadcast client 0 emits `broadcast` K times, each delivered to all N clients
+ *   rooms     N clients in N / roomSize rooms; client 0's event makes the server
+ *             emit to every room (or to the one room) K times; all N get each round
  *
  * Everything is bounded: a warm-up and a measured window (or a number of rounds),
  * a drain timeout, per-request timeouts and one global deadline. Prints one JSON
@@ -41,8 +43,9 @@ const cfg = Object.assign({
   setupTimeout: 60,     // seconds for all sessions to connect
   requestTimeout: 10,   // seconds for one handshake / POST / websocket upgrade
   pollTimeout: 40,      // seconds a long-poll GET may stay open
-  rounds: 1000,         // broadcast: most rounds emitted in all (also bounded by time)
-  roundsInFlight: 2,    // broadcast: rounds outstanding at once
+  rounds: 1000,         // broadcast, rooms: most rounds emitted in all (also bounded by time)
+  roundsInFlight: 2,    // broadcast, rooms: rounds outstanding at once
+  roomSize: 10,         // rooms: clients per room (clients is a multiple of it)
   hold: 5,              // idle: seconds sessions are held after setup
   settle: 1,            // idle: seconds between setup and the RSS reading
   warmSessions: 10,     // idle: sessions opened before the RSS baseline
@@ -600,14 +603,16 @@ async function idleLoad () {
 }
 
 /**
- * Fan-out: client 0 emits `broadcast` with a round number, keeping
- * `roundsInFlight` rounds outstanding; every one of the N clients must get
- * every round's `bcast`, in order. A round is complete when all N got it.
+ * Fan-out: client 0 sends `request(round)`, keeping `roundsInFlight` rounds
+ * outstanding; every one of the N clients must get every round's event
+ * `name`, in order. A round is complete when all N got it. `setup(clients)`
+ * runs once all are connected, before the first round.
  */
-async function broadcastLoad () {
+async function fanoutLoad (name, request, setup) {
   const latencies = new Latencies(LATENCY_CAPACITY);
   const delivered = [];   // round -> deliveries so far
   const emittedAt = [];   // round -> time of the emit
+  const prefix = '5:::{"name":"' + name + '"';
   let emitted = 0;
   let completed = 0;
   let stopping = false;
@@ -621,15 +626,19 @@ async function broadcastLoad () {
     delivered.push(0);
     emittedAt.push(now());
     result.sent += cfg.clients;
-    sender.send('5:::{"name":"broadcast","args":[' + round + ']}');
+    sender.send(request(round));
   }
 
   function onPacket (client, text) {
+    if (client.onSetup) {
+      client.onSetup(text);
+      return;
+    }
     const t = now();
     let got = null;
     try {
-      const ev = text.startsWith('5:::') ? JSON.parse(text.slice(4)) : null;
-      if (ev && ev.name === 'bcast' && Array.isArray(ev.args)) got = ev.args[0];
+      const ev = text.startsWith(prefix) ? JSON.parse(text.slice(4)) : null;
+      if (ev && Array.isArray(ev.args)) got = ev.args[0];
     } catch (err) {
       got = null;
     }
@@ -652,6 +661,7 @@ async function broadcastLoad () {
 
   const clients = await openClients(WsClient, cfg.clients, onPacket);
   if (clients.length < cfg.clients) throw new Error('not all clients connected');
+  if (setup) await setup(clients);
   for (const client of clients) client.nextRound = 0;
   sender = clients[0];
   for (let i = 0; i < cfg.roundsInFlight; i++) emit();
@@ -672,12 +682,55 @@ async function broadcastLoad () {
   });
 }
 
+/** Broadcast: each round is one `broadcast` event, delivered to every client as `bcast`. */
+function broadcastLoad () {
+  return fanoutLoad('bcast', (round) => '5:::{"name":"broadcast","args":[' + round + ']}');
+}
+
+/**
+ * Rooms: client i joins room `r<floor(i / roomSize)>` (the server answers
+ * `joined`); each round is one event from client 0 that makes the server
+ * send `rmsg` to every room (`every_room`, the server loops over the rooms),
+ * or, with a single room, one `room_emit` to it. Every client gets every round.
+ */
+function roomsLoad () {
+  const size = cfg.roomSize;
+  if (!(size > 0) || cfg.clients % size !== 0) {
+    throw new Error('clients must be a multiple of roomSize');
+  }
+  const rooms = cfg.clients / size;
+  const request = rooms === 1
+    ? (round) => '5:::{"name":"room_emit","args":["r0",' + round + ']}'
+    : (round) => '5:::{"name":"every_room","args":[' + round + ',' + rooms + ']}';
+  return fanoutLoad('rmsg', request, async (clients) => {
+    let pending = clients.length;
+    const allJoined = new Promise((resolve) => {
+      for (const client of clients) {
+        const room = 'r' + Math.floor(client.id / size);
+        client.onSetup = (text) => {
+          if (text === '5:::{"name":"joined","args":["' + room + '"]}') {
+            client.onSetup = null;
+            if (--pending === 0) resolve();
+          } else {
+            fail('client ' + client.id + ' expected joined ' + room + ', got ' +
+              JSON.stringify(text.slice(0, 80)));
+          }
+        };
+        client.send('5:::{"name":"join","args":["' + room + '"]}');
+      }
+    });
+    await withDeadline(allJoined, cfg.setupTimeout, 'joining rooms');
+    Object.assign(result.extra, { rooms: rooms, room_size: size });
+  });
+}
+
 const SCENARIOS = {
   echo: () => echoLoad(WsClient, 'message'),
   events: () => echoLoad(WsClient, 'event'),
   xhr_echo: () => echoLoad(XhrClient, 'message'),
   idle: idleLoad,
   broadcast: broadcastLoad,
+  rooms: roomsLoad,
 };
 
 // -- main ----------------------------------------------------------------------

@@ -72,7 +72,8 @@ class Row:
 
     @property
     def metric(self) -> str:
-        return {"idle": "setup/s", "broadcast": "deliveries/s"}.get(self.scenario, "msg/s")
+        return {"idle": "setup/s", "broadcast": "deliveries/s",
+                "rooms": "deliveries/s"}.get(self.scenario, "msg/s")
 
 
 def full_rows() -> List[Row]:
@@ -92,6 +93,10 @@ def full_rows() -> List[Row]:
             {"clients": 10000, "hold": 12, "settle": 1, "setupTimeout": 180}, heartbeat=5),
         Row("broadcast_n1000", "broadcast to N=1,000", "broadcast",
             {"clients": 1000, "rounds": 5000}),
+        Row("room_emit_n1000", "room emit to 1,000 members", "rooms",
+            {"clients": 1000, "roomSize": 1000, "rounds": 5000}),
+        Row("rooms_100x10", "100 rooms of 10, every room each round", "rooms",
+            {"clients": 1000, "roomSize": 10, "rounds": 5000}),
     ]
 
 
@@ -107,6 +112,10 @@ def quick_rows() -> List[Row]:
             {"clients": 200, "hold": 2.5, "settle": 0.2, "warmSessions": 5}, heartbeat=1),
         Row("broadcast_n100", "broadcast to N=100", "broadcast",
             {"clients": 100, "rounds": 500}),
+        Row("room_emit_n100", "room emit to 100 members", "rooms",
+            {"clients": 100, "roomSize": 100, "rounds": 500}),
+        Row("rooms_10x10", "10 rooms of 10, every room each round", "rooms",
+            {"clients": 100, "roomSize": 10, "rounds": 500}),
     ]
 
 

@@ -224,8 +224,12 @@ class SocketConnection:
     # -- rooms -----------------------------------------------------------------
 
     def join(self, room: str) -> None:
-        """Join ``room`` of this endpoint (native ``socket.join(room)``)."""
-        self.session.rooms.join(self, room)
+        """Join ``room`` of this endpoint (native ``socket.join(room)``).
+
+        Allowed in ``on_open``: the connection is in the room from the moment
+        it is accepted (a refused one joins nothing).
+        """
+        self.session.rooms.join(self, room, opening=not self.is_closed)
 
     def leave(self, room: str) -> None:
         """Leave ``room`` (native ``socket.leave(room)``); every room is left on close."""
@@ -234,6 +238,8 @@ class SocketConnection:
     @property
     def rooms(self) -> FrozenSet[str]:
         """The rooms this connection is in, the one named after its session id included."""
+        if self.is_closed:
+            return frozenset()
         return self.session.rooms.rooms_of(self)
 
     def to(self, room: str) -> Audience:

@@ -16,6 +16,7 @@ between processes plugs in under :meth:`RoomRegistry.deliver`. This module
 must not import Tornado or the session and connection classes.
 """
 
+import weakref
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Protocol, Set, Tuple
 
 from tornadio2 import proto
@@ -65,6 +66,9 @@ class RoomRegistry:
     def __init__(self) -> None:
         self._rooms: Dict[_RoomKey, Dict[Any, _Entry]] = {}
         self._entries: Dict[Any, _Entry] = {}
+        # Rooms joined while on_open runs, entered once it accepts; weak, so a
+        # refused connection's joins go with it.
+        self._opening: "weakref.WeakKeyDictionary[Any, Set[str]]" = weakref.WeakKeyDictionary()
 
     # -- membership -------------------------------------------------------------
 
@@ -77,21 +81,32 @@ class RoomRegistry:
         self._entries[conn] = entry
         self._add(conn, entry, ALL)
         self._add(conn, entry, session.sid)
+        for room in self._opening.pop(conn, ()):
+            self._add(conn, entry, room)
 
-    def join(self, conn: Any, room: str) -> None:
-        """Put ``conn`` in ``room`` of its endpoint; a closed connection joins nothing."""
+    def join(self, conn: Any, room: str, opening: bool = False) -> None:
+        """Put ``conn`` in ``room`` of its endpoint; a closed connection joins nothing.
+
+        With ``opening`` (its ``on_open`` runs), a connection not entered yet
+        joins when it is entered, and never if it is refused.
+        """
         entry = self._entries.get(conn)
         if entry is not None:
             self._add(conn, entry, _room_name(room))
+        elif opening:
+            self._opening.setdefault(conn, set()).add(_room_name(room))
 
     def leave(self, conn: Any, room: str) -> None:
         """Take ``conn`` out of ``room``; the room goes when it is empty."""
         entry = self._entries.get(conn)
         if entry is not None and room in entry.rooms:
             self._remove(conn, entry, room)
+        elif entry is None and conn in self._opening:
+            self._opening[conn].discard(room)
 
     def leave_all(self, conn: Any) -> None:
         """``conn`` has closed: it leaves every room, the implicit ones included."""
+        self._opening.pop(conn, None)
         entry = self._entries.pop(conn, None)
         if entry is not None:
             for room in list(entry.rooms):
@@ -101,7 +116,7 @@ class RoomRegistry:
         """The named rooms ``conn`` is in, its session id room included."""
         entry = self._entries.get(conn)
         if entry is None:
-            return frozenset()
+            return frozenset(self._opening.get(conn, ()))
         return frozenset(room for room in entry.rooms if room is not ALL)
 
     def close_room(self, room: str, endpoint: Optional[str] = None) -> int:

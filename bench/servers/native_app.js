@@ -5,8 +5,9 @@
  *   node native_app.js [--port 0] [--heartbeat 60]
  *
  * Same behaviour as tornadio2_app.py: echo messages, `ping` -> `pong`,
- * `broadcast` -> `bcast` to every connected socket; websocket and
- * xhr-polling. Log level 0 and an unlimited `destroy buffer size` (the
+ * `broadcast` -> `bcast` to every connected socket; `join` (answered
+ * `joined`), `room_emit` and `every_room` -> `rmsg` with
+ * `io.sockets.in(room).emit`; websocket and xhr-polling. Log level 0 and an unlimited `destroy buffer size` (the
  * default drops busy websocket clients after a few MB, wire-notes#running-native).
  * Listens on 127.0.0.1, prints {"listening": PORT}, exits on SIGTERM/SIGINT.
  */
@@ -56,6 +57,14 @@ io.sockets.on('connection', (socket) => {
   socket.on('message', (message) => socket.send(message));
   socket.on('ping', (...args) => socket.emit('pong', ...args));
   socket.on('broadcast', (...args) => io.sockets.emit('bcast', ...args));
+  socket.on('join', (room) => {
+    socket.join(room);
+    socket.emit('joined', room);
+  });
+  socket.on('room_emit', (room, round) => io.sockets.in(room).emit('rmsg', round));
+  socket.on('every_room', (round, count) => {
+    for (let i = 0; i < count; i++) io.sockets.in('r' + i).emit('rmsg', round);
+  });
 });
 
 for (const signal of ['SIGTERM', 'SIGINT']) {

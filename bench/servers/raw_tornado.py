@@ -3,7 +3,9 @@
 No library: a handshake handler, a ``WebSocketHandler`` and an xhr-polling
 ``RequestHandler`` with a per-session queue. It understands ``3:::x`` (echoed
 as is), the ``ping`` event (answered with ``pong``), the ``broadcast`` event
-(``bcast`` to every session, encoded once) and heartbeat answers; it sends
+(``bcast`` to every session, encoded once), the room events (``join``,
+answered ``joined``; ``room_emit`` and ``every_room``: ``rmsg`` to a room, a
+plain loop over a dict of sets, encoded once per room) and heartbeat answers; it sends
 ``1::`` on connect and ``2::`` every ``--heartbeat`` seconds on websockets.
 Nothing else of the protocol (no endpoints, ACKs, expiry, origin checks):
 whatever a library costs on top of Tornado shows as the gap to this server.
@@ -14,7 +16,7 @@ whatever a library costs on top of Tornado shows as the gap to this server.
 import asyncio
 import itertools
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import tornado.web
 import tornado.websocket
@@ -35,6 +37,7 @@ class Session:
         self.queue: List[str] = ["1::"]
         self.waiter: Optional["asyncio.Future[None]"] = None
         self.socket: Optional[tornado.websocket.WebSocketHandler] = None
+        self.rooms: Set[str] = set()
 
     def send(self, packet: str) -> None:
         if self.socket is not None:
@@ -54,6 +57,7 @@ class Hub:
     def __init__(self, heartbeat: float) -> None:
         self.heartbeat = heartbeat
         self.sessions: Dict[str, Session] = {}
+        self.rooms: Dict[str, Set[Session]] = {}
         self._ids = itertools.count(1)
 
     def new_session(self) -> Session:
@@ -67,7 +71,23 @@ class Hub:
         elif packet.startswith("5:::"):
             self._event(session, json.loads(packet[4:]))
         elif packet.startswith("0::"):
-            self.sessions.pop(session.sid, None)
+            self.end(session)
+
+    def end(self, session: Session) -> None:
+        """The session is gone: forget it and take it out of its rooms."""
+        self.sessions.pop(session.sid, None)
+        for room in session.rooms:
+            members = self.rooms.get(room)
+            if members is not None:
+                members.discard(session)
+                if not members:
+                    del self.rooms[room]
+        session.rooms.clear()
+
+    def to_room(self, room: str, name: str, args: List[Any]) -> None:
+        packet = "5:::" + json.dumps({"name": name, "args": args}, separators=(",", ":"))
+        for member in self.rooms.get(room, ()):
+            member.send(packet)
 
     def _event(self, session: Session, event: Dict[str, Any]) -> None:
         args = event.get("args", [])
@@ -77,6 +97,17 @@ class Hub:
             packet = "5:::" + json.dumps({"name": "bcast", "args": args}, separators=(",", ":"))
             for other in list(self.sessions.values()):
                 other.send(packet)
+        elif event.get("name") == "join":
+            room = args[0]
+            self.rooms.setdefault(room, set()).add(session)
+            session.rooms.add(room)
+            session.send("5:::" + json.dumps({"name": "joined", "args": [room]},
+                                             separators=(",", ":")))
+        elif event.get("name") == "room_emit":
+            self.to_room(args[0], "rmsg", args[1:])
+        elif event.get("name") == "every_room":
+            for i in range(args[1]):
+                self.to_room("r%d" % i, "rmsg", args[:1])
 
 
 class HandshakeHandler(tornado.web.RequestHandler):
@@ -126,7 +157,7 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         if self._beat is not None:
             self._beat.cancel()
         if self.session is not None:
-            self.hub.sessions.pop(self.session.sid, None)
+            self.hub.end(self.session)
             self.session = None
 
 

@@ -2,7 +2,10 @@
 
 Echoes messages (``on_message`` -> ``send``), answers the ``ping`` event with
 ``pong`` and turns a ``broadcast`` event into a ``bcast`` event emitted to
-every connected connection. websocket and xhr-polling, as the native app.
+every connected connection. Rooms: ``join`` (answered ``joined``),
+``room_emit`` (``rmsg`` to one room, ``conn.to(room).emit``) and
+``every_room`` (``rmsg`` to rooms ``r0`` .. ``r<count-1>``,
+``router.to(room).emit``). websocket and xhr-polling, as the native app.
 With ``--metrics`` the Prometheus metrics are on, as an application would
 turn them on (``tornadio2.metrics.register``, ``/metrics`` served), to
 measure what they cost.
@@ -12,7 +15,7 @@ measure what they cost.
 
 import os
 import sys
-from typing import Any, Set
+from typing import Any, Optional, Set
 
 import tornado.web
 
@@ -43,14 +46,34 @@ class BenchConnection(SocketConnection):
     def broadcast(self, *args: Any) -> None:
         tornadio2.broadcast(self.connected, "bcast", *args)  # encoded once for all
 
+    @event("join")
+    def join_room(self, room: str) -> None:
+        self.join(room)
+        self.emit("joined", room)
+
+    @event
+    def room_emit(self, room: str, round_number: int) -> None:
+        self.to(room).emit("rmsg", round_number)
+
+    @event
+    def every_room(self, round_number: int, count: int) -> None:
+        assert ROUTER is not None
+        for i in range(count):
+            ROUTER.to("r%d" % i).emit("rmsg", round_number)
+
     def on_close(self) -> None:
         self.connected.discard(self)
+
+
+#: The one router of this process (for ``every_room``, code outside a connection).
+ROUTER: Optional[TornadioRouter] = None
 
 
 def make_app(heartbeat: float, metrics: bool = False) -> tornado.web.Application:
     """The routes; ``heartbeat`` seconds between server heartbeats (0: practically none)."""
     interval = heartbeat if heartbeat > 0 else 24 * 3600
-    router = TornadioRouter(BenchConnection, user_settings={
+    global ROUTER
+    router = ROUTER = TornadioRouter(BenchConnection, user_settings={
         "enabled_protocols": ["websocket", "xhr-polling"],
         "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
     })

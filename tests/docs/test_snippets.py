@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sys
-from typing import Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List
 
 import pytest
 
@@ -203,6 +203,31 @@ async def endpoints(lab: Lab) -> None:
         subscriber = await server.client.connect("subscriber=yes")
         subscriber.send("1::/news")
         await subscriber.expect("1::/news", '5::/news:{"name":"headline","args":["Endpoints work"]}')
+
+
+@scenario("guide-rooms")
+async def rooms(lab: Lab) -> None:
+    def said(name: str, *args: Any) -> str:
+        return "5:::" + json.dumps({"name": name, "args": list(args)}, separators=(",", ":"))
+
+    async with lab.serve("guide-rooms") as server:
+        ann = await server.client.connect("table=1")
+        bob = await server.client.connect("table=1")
+        cat = await server.client.connect("table=2")
+        ann.send(said("say", "hi"))
+        await ann.expect(said("said", "hi"))
+        await bob.expect(said("said", "hi"))
+        cat.send(said("say", "meow"))
+        await cat.expect(said("said", "meow"))  # the first thing cat got: not ann's "hi"
+        ann.send(said("shout", "all in"))
+        await bob.expect(said("shouted", "all in"))
+        await cat.expect(said("shouted", "all in"))
+        ann.send('5:1+::{"name":"players"}')
+        await ann.expect("6:::1+[2]")  # next after "hi": the shout skipped ann
+        bob.send(said("move", 3, 4))  # volatile; ann's socket has nothing unwritten
+        await ann.expect(said("moved", 3, 4))
+        cat.send('5:1+::{"name":"players"}')
+        await cat.expect("6:::1+[1]")  # and the move did not reach table 2
 
 
 @scenario("guide-gen-ordering")

@@ -32,7 +32,12 @@ import tornado.web
 if __name__ == "__main__":  # run as a script: make the checkout's package importable
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-from tornadio2 import SocketConnection, TornadioRouter, event  # noqa: E402
+from tornadio2 import TornadioRouter, event  # noqa: E402
+
+try:
+    from .e2e_app import RoomEvents
+except ImportError:  # run as a script, or tests/e2e put on sys.path by pytest
+    from e2e_app import RoomEvents  # type: ignore[no-redef]
 
 __all__ = ["GREETING", "SETTINGS", "Fact", "TagRecorder", "make_router",
            "make_application", "make_page_application", "PAGES_DIR", "CLIENT_JS"]
@@ -124,7 +129,7 @@ def _tag(info: Any) -> Optional[str]:
 def make_router(recorder: TagRecorder, **settings: Any) -> TornadioRouter:
     """The browser tests' router; ``settings`` override :data:`SETTINGS`."""
 
-    class Prefixed(SocketConnection):
+    class Prefixed(RoomEvents):
         """``/chat`` and ``/news``: echo each message prefixed with the endpoint name."""
 
         tag: Optional[str] = None
@@ -140,8 +145,8 @@ def make_router(recorder: TagRecorder, **settings: Any) -> TornadioRouter:
         def on_close(self) -> None:
             recorder.add("close", self.tag, self.endpoint)
 
-    class PageConnection(SocketConnection):
-        """The main endpoint: echo, events, ACKs both ways, greeting, close on request."""
+    class PageConnection(RoomEvents):
+        """The main endpoint: echo, events, ACKs both ways, greeting, close on request, rooms."""
 
         __endpoints__ = {"/chat": Prefixed, "/news": Prefixed}
 
@@ -192,7 +197,9 @@ def make_router(recorder: TagRecorder, **settings: Any) -> TornadioRouter:
         def on_close(self) -> None:
             recorder.add("close", self.tag, self.endpoint)
 
-    return TornadioRouter(PageConnection, user_settings=dict(SETTINGS, **settings))
+    router = TornadioRouter(PageConnection, user_settings=dict(SETTINGS, **settings))
+    PageConnection.router = Prefixed.router = router
+    return router
 
 
 def make_application(recorder: TagRecorder, **settings: Any) -> tornado.web.Application:

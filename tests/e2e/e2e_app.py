@@ -25,7 +25,7 @@ if __name__ == "__main__":  # run as a script: make the checkout's package impor
 
 from tornadio2 import SocketConnection, TornadioRouter, event  # noqa: E402
 
-__all__ = ["Fact", "Recorder", "SETTINGS", "make_router", "make_application"]
+__all__ = ["Fact", "Recorder", "RoomEvents", "SETTINGS", "make_router", "make_application"]
 
 #: Short timings, mirroring native_app.js: the handshake announces 4:4.
 SETTINGS: Dict[str, Any] = {
@@ -97,10 +97,57 @@ def _tag(info: Any) -> Optional[str]:
     return value or None
 
 
+class RoomEvents(SocketConnection):
+    """The room events of the e2e apps, the same on every endpoint and in native_app.js.
+
+    Every send to a room is followed by a ``sentinel`` to the whole endpoint,
+    so a client that is not in the room proves it got nothing: its sentinel
+    arrives with nothing before it.
+    """
+
+    #: The router these connections belong to (set by the app that uses the class).
+    router: Optional[TornadioRouter] = None
+
+    @event("join")
+    def join_event(self, room: str) -> bool:
+        self.join(room)
+        return True
+
+    @event("leave")
+    def leave_event(self, room: str) -> bool:
+        self.leave(room)
+        return True
+
+    @event
+    def shout(self, room: str, payload: Any) -> None:
+        """Native ``io.of(endpoint).in(room).emit``, the sender included."""
+        self.to(room).emit("room", room, payload)
+        self.to_all().emit("sentinel", payload)
+
+    @event
+    def tell_others(self, room: Optional[str], payload: Any) -> None:
+        """Native ``socket.broadcast.emit`` (or ``broadcast.to(room)``): not the sender."""
+        self.to_others(room).emit("others", payload)
+        self.to_all().emit("sentinel", payload)
+
+    @event
+    def volatile_to(self, sid: str) -> None:
+        """Three sends to one client by id, the middle one volatile.
+
+        Called for a polling client: ``first`` answers its waiting GET (or is
+        queued), so no GET waits when ``vol`` comes and it is dropped;
+        ``later`` is queued for the next GET.
+        """
+        assert self.router is not None
+        self.router.to(sid).send("first")
+        self.router.to(sid).volatile.send("vol")
+        self.router.to(sid).send("later")
+
+
 def make_router(recorder: Recorder, **settings: Any) -> TornadioRouter:
     """A router for the e2e app; ``settings`` override :data:`SETTINGS`."""
 
-    class PrefixEcho(SocketConnection):
+    class PrefixEcho(RoomEvents):
         """An endpoint that echoes messages with its own name as prefix."""
 
         def on_open(self, info: Any) -> None:
@@ -113,7 +160,7 @@ def make_router(recorder: Recorder, **settings: Any) -> TornadioRouter:
         def on_close(self) -> None:
             recorder.add("close", self.endpoint)
 
-    class E2EConnection(SocketConnection):
+    class E2EConnection(RoomEvents):
         """The main connection: echo, events, ACKs both ways, close on request."""
 
         __endpoints__ = {"/chat": PrefixEcho, "/news": PrefixEcho}
@@ -173,7 +220,9 @@ def make_router(recorder: Recorder, **settings: Any) -> TornadioRouter:
         def on_close(self) -> None:
             recorder.add("close", self.endpoint, self.tag)
 
-    return TornadioRouter(E2EConnection, user_settings=dict(SETTINGS, **settings))
+    router = TornadioRouter(E2EConnection, user_settings=dict(SETTINGS, **settings))
+    E2EConnection.router = PrefixEcho.router = router
+    return router
 
 
 def make_application(recorder: Recorder, **settings: Any) -> tornado.web.Application:

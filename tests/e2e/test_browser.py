@@ -236,6 +236,55 @@ async def test_cross_origin_page_passes_every_scenario_over_the_forced_transport
     assert_server_quiet(caplog)
 
 
+#: Room scenarios of harness.js: several sockets on one page, transports mixed.
+ROOM_SCENARIOS = {
+    "rooms": "three sockets on mixed transports: room emits reach exactly their members, "
+             "broadcast skips the sender, /chat rooms are separate",
+    "volatile": "a volatile send to a poller with no GET waiting is dropped, the next is queued",
+}
+
+
+def transports_used(page: support.PageRun, server: str) -> set:
+    """The transports Chromium saw the page use (the handshake aside)."""
+    used = set()
+    for request in page.requests_to(server):
+        parts = request["url"].split("://", 1)[1].split("/")  # host, socket.io, 1, transport
+        if len(parts) > 4:
+            used.add(parts[3])
+    return used
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.gen_test(timeout=support.driver_time_limit(len(ROOM_SCENARIOS)) + 30)
+async def test_rooms_broadcast_and_volatile_with_several_sockets_on_one_page(
+        browser: Browser, transport: str, subtests: Any, caplog: Any) -> None:
+    recorder = TagRecorder()
+    runs = [support.Run(transport, scenario, "%s.%s" % (scenario, transport))
+            for scenario in ROOM_SCENARIOS]
+    polling = "jsonp-polling" if transport == "jsonp-polling" else "xhr-polling"
+    expected = {  # the transports each scenario mixes (see harness.js)
+        "rooms": {transport, "xhr-polling" if transport == "websocket" else "websocket"},
+        "volatile": {transport, polling},
+    }
+    async with support.served(make_page_application()) as page_port, \
+            support.served(make_application(recorder)) as server_port:
+        server = root(server_port)
+        result = await browser.run(page_address(page_port), server, runs)
+        for run in runs:
+            page = result.pages[run.tag]
+            with subtests.test(msg=ROOM_SCENARIOS[run.scenario], transport=transport):
+                assert page.passed, page.explain(result.explain())
+                assert transports_used(page, server) == expected[run.scenario], page.explain()
+                sockets = "ABC" if run.scenario == "rooms" else "PH"
+                for name in sockets:
+                    tag = "%s.%s" % (run.tag, name)
+                    assert recorder.values("open", tag) == [None], recorder.of(tag)
+                    if run.scenario == "rooms":
+                        assert recorder.values("open", tag, "/chat") == [None], recorder.of(tag)
+        assert result.complete, result.explain()
+    assert_server_quiet(caplog)
+
+
 @pytest.mark.gen_test(timeout=support.driver_time_limit(2 * len(TRANSPORTS)) + 30)
 async def test_page_from_an_origin_outside_the_allow_list_cannot_connect_on_any_transport(
         browser: Browser, subtests: Any) -> None:

@@ -1,8 +1,9 @@
-"""End to end: examples/chat/chat.py with two stock socket.io-client 0.9.16 users in Node.
+"""End to end: examples/chat/chat.py with stock socket.io-client 0.9.16 users in Node.
 
 The example runs as its own process, the way users start it; one user connects
 over websocket and the other over xhr-polling, and each must see the other's
-line. Skips when Node.js or node_modules are missing, except under CI=true.
+line; users in another room see none of them, until they switch rooms. Skips
+when Node.js or node_modules are missing, except under CI=true.
 """
 
 import asyncio
@@ -117,19 +118,31 @@ class NodeUser:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def start(cls, url: str, nick: str, transport: str, say: str,
-                    say_after=None, leave_after=None) -> "NodeUser":
+    async def start(cls, url: str, nick: str, transport: str, say=None,
+                    say_after=None, leave_after=None, room=None) -> "NodeUser":
         options = {"url": url, "nick": nick, "transport": transport, "say": say,
-                   "sayAfter": say_after, "leaveAfter": leave_after}
+                   "sayAfter": say_after, "leaveAfter": leave_after, "room": room}
         process = await asyncio.create_subprocess_exec(
             NODE, str(CHAT_USER), json.dumps(options), cwd=str(ROOT),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         return cls(nick, process)
 
     @property
     def messages(self) -> list:
         return [event["data"] for event in self.events if event["event"] == "message"]
+
+    def command(self, **command) -> None:
+        """Tell chat_user.js to ``say`` a line or ``join`` a room."""
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+
+    async def says(self, line: str) -> None:
+        """Say ``line`` and wait until it comes back from the room."""
+        self.command(say=line)
+        await self.wait_until("own line %r back" % line,
+                              lambda: "%s: %s" % (self.name, line) in self.messages)
 
     @property
     def transport(self):
@@ -199,6 +212,42 @@ def test_websocket_and_xhr_polling_users_see_each_others_lines(chat_server):
             await alice.stop()
         assert (alice.transport, bob.transport) == ("websocket", "xhr-polling")
         assert alice.messages.index("* bob joined") < alice.messages.index("bob: hello from bob")
+
+    asyncio.run(conversation())
+    log = chat_server.log()
+    assert "Traceback" not in log and " ERROR " not in log, log
+
+
+def test_users_in_another_room_see_none_of_the_lines_until_they_switch(chat_server):
+    # Absence is proven by order: each user's own line comes back after
+    # everything the server sent them before it, so a line from another
+    # room that had reached them would sit earlier in their list.
+    async def conversation() -> None:
+        erin = await NodeUser.start(chat_server.url, "erin", "websocket", room="attic")
+        frank = await NodeUser.start(chat_server.url, "frank", "xhr-polling")  # lobby
+        try:
+            await erin.wait_until("to join the attic", lambda: "* erin joined" in erin.messages)
+            await frank.wait_until("to join", lambda: "* frank joined" in frank.messages)
+            await frank.says("hello lobby")
+            await erin.says("hello attic")
+            await frank.says("anyone?")
+            assert erin.messages == ["* erin joined", "erin: hello attic"]
+            assert frank.messages == ["* frank joined", "frank: hello lobby", "frank: anyone?"]
+            erin.command(join="lobby")
+            await erin.wait_until("the ACK of join", lambda: any(
+                e["event"] == "joined" for e in erin.events))
+            await frank.wait_until("erin to come", lambda: "* erin joined" in frank.messages)
+            await frank.says("welcome erin")
+            await erin.wait_until("frank's welcome", lambda: "frank: welcome erin" in erin.messages)
+        finally:
+            await frank.stop()
+            await erin.stop()
+        assert [e["room"] for e in erin.events if e["event"] == "joined"] == ["lobby"]
+        assert erin.messages == ["* erin joined", "erin: hello attic", "* erin joined",
+                                 "frank: welcome erin"]
+        assert frank.messages == ["* frank joined", "frank: hello lobby", "frank: anyone?",
+                                  "* erin joined", "frank: welcome erin"]
+        assert (erin.transport, frank.transport) == ("websocket", "xhr-polling")
 
     asyncio.run(conversation())
     log = chat_server.log()

@@ -48,3 +48,29 @@ def test_chat_page_asks_for_the_nick_in_the_page_or_takes_it_from_the_query(
     bob = tab_values(reports, "query")
     assert bob["joinHidden"] is True
     assert bob["log"][0] == "* bob joined", bob["log"]
+
+
+def test_chat_page_starts_in_the_room_of_the_query_and_switches_rooms(
+        node, chromium, tmp_path):  # noqa: F811 - the imported fixture
+    with running("chat", tmp_path) as example:
+        tab = {"name": "switch", "steps": [
+            {"goto": example.url + "/?nick=dee&room=attic"},
+            {"wait": "document.body.dataset.state === 'connected'"},
+            {"eval": "document.body.dataset.room", "as": "before"},
+            {"eval": "document.getElementById('switch').hidden", "as": "switchHidden"},
+            {"fill": "#new-room", "value": "lobby"},
+            {"click": "#switch button"},
+            {"wait": "document.body.dataset.room === 'lobby'"},
+            {"fill": "#text", "value": "hi lobby"},
+            {"click": "#form button"},
+            {"wait": "%s.includes('dee: hi lobby')" % LINES},
+            {"eval": "document.getElementById('status').textContent", "as": "status"},
+            {"eval": LINES, "as": "log"},
+        ]}
+        reports = run_browser(node, chromium, [tab])
+    dee = tab_values(reports, "switch")
+    assert dee["before"] == "attic" and dee["switchHidden"] is False, dee
+    assert dee["status"].startswith("in lobby, connected over "), dee
+    # joined the attic, then the lobby (the ACK of join follows the notice)
+    assert dee["log"] == ["* dee joined", "* dee joined", "* you are in lobby",
+                          "dee: hi lobby"], dee["log"]

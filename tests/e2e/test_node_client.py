@@ -26,6 +26,9 @@ SCENARIOS = [
     # beyond the basics: edge cases where a reimplementation easily drifts
     "ping_object", "empty_message", "send_ack", "server_send_ack", "endpoint_disconnect",
     "idle",  # about 4.5 s: longer than the announced heartbeat and close timeouts
+    # rooms: three sockets with mixed transports (the parameter is A's and C's,
+    # B uses the other); volatile: an xhr poller and a helper on the parameter
+    "rooms", "volatile",
 ]
 #: Seconds to wait for a server-side fact after the client finished.
 SERVER_WAIT = 5.0
@@ -279,4 +282,27 @@ async def test_idle_client_stays_connected_past_the_announced_timeouts(
     await passing_run(run_client, server_url, transport, "idle")
     facts = [(f.kind, f.endpoint) for f in recorder.facts]
     assert ("close", "") not in facts[:facts.index(("ping", ""))], facts
+    assert_server_quiet(caplog)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_room_emits_reach_exactly_their_members_across_mixed_transports(
+        run_client: Any, server_url: str, transport: str, recorder: "Recorder",
+        caplog: Any) -> None:
+    # The client checks every delivery, absences included (each send is
+    # followed by a sentinel to the endpoint); here: three sockets, one
+    # session each, each with a /chat endpoint.
+    await passing_run(run_client, server_url, transport, "rooms")
+    tags = recorder.values("open")
+    assert len(tags) == 3 and len(set(tags)) == 3, tags
+    assert sorted(recorder.values("open", "/chat")) == sorted(tags), "one /chat per socket"
+    assert_server_quiet(caplog)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_volatile_send_to_a_poller_without_a_waiting_get_is_dropped(
+        run_client: Any, server_url: str, transport: str, recorder: "Recorder",
+        caplog: Any) -> None:
+    run = await passing_run(run_client, server_url, transport, "volatile")
+    assert len(recorder.values("open")) == 2, run.explain()
     assert_server_quiet(caplog)

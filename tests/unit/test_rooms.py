@@ -200,6 +200,52 @@ def test_volatile_to_a_socket_still_writing_is_dropped(world):
     assert socket.packets == ["1::", "3:::take me"]
 
 
+class JoinsOnOpen(RecordingConnection):
+    """Joins ``red`` in ``on_open`` (native: ``socket.join`` in the connection handler)."""
+
+    def on_open(self, info):
+        self.join("red")
+        assert self.rooms == {"red"}  # not entered yet: only what it joined
+        return super().on_open(info)
+
+
+class RefusesAfterJoining(JoinsOnOpen):
+    refuse = True
+
+
+class EndpointJoinsOnOpen(RecordingConnection):
+    __endpoints__ = {"/chat": JoinsOnOpen, "/vip": RefusesAfterJoining}
+
+
+def test_a_room_joined_in_on_open_is_entered_when_the_connection_is_accepted(world):
+    session, _ = world.session(conn_class=JoinsOnOpen)
+    assert session.conn.rooms == {session.sid, "red"}
+    assert world.rooms.connections("red") == [session.conn]
+    other, _ = world.session(conn_class=EndpointJoinsOnOpen)
+    other.receive_frames("1::/chat")
+    chat = other.get_endpoint("/chat")
+    assert chat.rooms == {other.sid, "red"}
+    assert world.rooms.connections("red", "/chat") == [chat]
+
+
+def test_a_refused_connection_joins_nothing_in_on_open(world):
+    refused = Session(world.container.new_id(), RefusesAfterJoining,
+                      ConnectionInfo("127.0.0.1", {}, None), CONFIG, world.scheduler, world.stats,
+                      world.container.hooks, world.rooms)
+    opened = refused.open()
+    with pytest.raises(StopIteration) as done:
+        opened.send(None)
+    assert done.value.value is False
+    assert refused.conn.rooms == frozenset()
+    session, transport = world.session(conn_class=EndpointJoinsOnOpen)
+    session.receive_frames("1::/vip")
+    assert transport.packets[-1] == "7::/vip:2"  # refused: unauthorized
+    assert set(world.rooms) == {("", ALL), ("", session.sid)}
+    del refused, opened
+    gc.collect()
+    assert len(world.rooms._opening) == 0  # the refused connections' joins went with them
+
+
 def test_room_names_are_strings(world):
     session, _ = world.session()
     with pytest.raises(TypeError):

@@ -100,9 +100,40 @@ function waitClosed (tag, fn) {
   (closeWaiters[tag] = closeWaiters[tag] || []).push(once);
 }
 
+/*
+ * The room events, the same on every endpoint as RoomEvents in e2e_app.py:
+ * every send to a room is followed by a 'sentinel' to the whole endpoint.
+ */
+function roomEvents (socket, namespace) {
+  socket.on('join', function (room, ack) {
+    socket.join(room);
+    ack(true);
+  });
+  socket.on('leave', function (room, ack) {
+    socket.leave(room);
+    ack(true);
+  });
+  socket.on('shout', function (room, payload) {
+    namespace.in(room).emit('room', room, payload);
+    namespace.emit('sentinel', payload);
+  });
+  socket.on('tell_others', function (room, payload) {
+    var others = room === null ? socket.broadcast : socket.broadcast.to(room);
+    others.emit('others', payload);
+    namespace.emit('sentinel', payload);
+  });
+  socket.on('volatile_to', function (sid) {
+    var target = io.sockets.socket(sid);
+    target.send('first');
+    target.volatile.send('vol');
+    target.send('later');
+  });
+}
+
 io.sockets.on('connection', function (socket) {
   var tag = socket.handshake.query.tag || null;
   report({ server: 'open', endpoint: '', tag: tag });
+  roomEvents(socket, io.sockets);
 
   socket.on('message', function (message) {
     report({ server: 'message', endpoint: '', length: message.length });
@@ -163,6 +194,7 @@ io.sockets.on('connection', function (socket) {
   var prefix = endpoint.slice(1) + ':';
   io.of(endpoint).on('connection', function (socket) {
     report({ server: 'open', endpoint: endpoint, tag: socket.handshake.query.tag || null });
+    roomEvents(socket, io.of(endpoint));
     socket.on('message', function (message) {
       report({ server: 'message', endpoint: endpoint, length: message.length });
       socket.send(prefix + message);

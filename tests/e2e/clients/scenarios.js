@@ -205,19 +205,22 @@ function once (nsp, name) {
 }
 
 /**
- * Opens a new connection to `path` forcing the transport under test.
+ * Opens a new connection to `path` forcing the transport under test (or
+ * `transport`, for scenarios that mix transports in this one process).
  *
  * The 0.9 client merges the `transports` option into the global default
- * list index by index, so the global list must be replaced as well.
+ * list index by index, so the global list must be replaced as well (by a
+ * new array: sockets made earlier keep the one they were given).
  */
-function open (path) {
-  io.transports = [argv.transport];
+function open (path, transport) {
+  transport = transport || argv.transport;
+  io.transports = [transport];
   var nsp = io.connect(argv.url + (path || ''), {
     'force new connection': true,
     'reconnect': false,
     'try multiple transports': false,
     'connect timeout': 10000,
-    'transports': [argv.transport]
+    'transports': [transport]
   });
   nsp.on('error', function (reason) {
     record('event', 'error ' + JSON.stringify(reason));
@@ -232,8 +235,9 @@ function open (path) {
 }
 
 /** Opens a connection and waits for its 'connect' on the forced transport. */
-async function connected (path) {
-  var nsp = open(path);
+async function connected (path, transport) {
+  transport = transport || argv.transport;
+  var nsp = open(path, transport);
   stage = 'waiting for connect';
   var failure = new Promise(function (resolve, reject) {
     ['error', 'connect_failed'].forEach(function (name) {
@@ -246,7 +250,7 @@ async function connected (path) {
   });
   await Promise.race([once(nsp, 'connect'), failure]);
   var name = nsp.socket.transport && nsp.socket.transport.name;
-  check('transport is ' + argv.transport, name === argv.transport, { actual: name });
+  check('transport is ' + transport, name === transport, { actual: name });
   return nsp;
 }
 
@@ -265,6 +269,86 @@ async function serverSawClose (tag) {
   });
   check('server called on_close for the disconnected socket', answer === true,
         { answer: answer });
+}
+
+// ------------------------------------------------------------ room helpers
+
+/** The events the room scenarios log, in arrival order, per client. */
+var ROOM_EVENTS = ['room', 'others', 'sentinel', 'message'];
+
+/** The transport of the pair that is not `transport`, to mix them. */
+function otherTransport (transport) {
+  return transport === 'websocket' ? 'xhr-polling' : 'websocket';
+}
+
+/** Emits `name` with `args` and resolves with the ACK arguments. */
+function ask (nsp, name) {
+  var args = [].slice.call(arguments, 2);
+  return new Promise(function (resolve) {
+    nsp.emit.apply(nsp, [name].concat(args, [function () {
+      resolve([].slice.call(arguments));
+    }]));
+  });
+}
+
+/**
+ * A client of the room scenarios: its own socket on `transport`, optionally
+ * its /chat endpoint on the same socket, and ONE log of what both received,
+ * in order, as [endpoint label, event, args...].
+ */
+async function roomClient (name, transport, withChat) {
+  var client = { name: name, main: null, chat: null, log: [], seen: 0, waiters: [] };
+  function listen (nsp, label) {
+    ROOM_EVENTS.forEach(function (event) {
+      nsp.on(event, function () {
+        client.log.push([label, event].concat([].slice.call(arguments)));
+        client.waiters = client.waiters.filter(function (w) { return !w(); });
+      });
+    });
+  }
+  client.main = await connected('/?tag=' + name + uniqueTag(), transport);
+  listen(client.main, 'main');
+  if (withChat) {
+    client.chat = client.main.socket.of('/chat');
+    stage = 'waiting for connect of ' + name + '/chat';
+    await once(client.chat, 'connect');
+    listen(client.chat, 'chat');
+  }
+  return client;
+}
+
+/**
+ * Resolves with what `client` got since the previous step, up to and
+ * including the sentinel `payload`: the sentinel follows every room send, so
+ * what is not in this list was not sent to this client.
+ */
+function untilSentinel (client, payload) {
+  return new Promise(function (resolve) {
+    function found () {
+      for (var i = client.seen; i < client.log.length; i++) {
+        if (client.log[i][1] === 'sentinel' && client.log[i][2] === payload) {
+          var got = client.log.slice(client.seen, i + 1);
+          client.seen = i + 1;
+          resolve(got);
+          return true;
+        }
+      }
+      return false;
+    }
+    if (!found()) {
+      client.waiters.push(found);
+    }
+  });
+}
+
+/** Awaits the sentinel `payload` on every client and checks each one's exact log. */
+async function roomStep (clients, payload, what, expected) {
+  stage = 'waiting for sentinel ' + payload + ' (' + what + ')';
+  var got = await Promise.all(clients.map(function (c) { return untilSentinel(c, payload); }));
+  clients.forEach(function (c, i) {
+    check(what + ': ' + c.name + ' got exactly its share', same(got[i], expected[c.name]),
+          { got: got[i], expected: expected[c.name] });
+  });
 }
 
 // -------------------------------------------------------------- scenarios
@@ -547,6 +631,81 @@ var SCENARIOS = {
     check('the server sent a disconnect packet (0::)', packets.indexOf('disconnect:') >= 0,
           { packets: packets });
     await serverSawClose(tag);
+  },
+
+  rooms: async function () {
+    // Three sockets in this one process, transports mixed: A and C on the
+    // transport under test, B on the other. Rooms: red = {A, B},
+    // blue = {B, C} on the main endpoint, and red = {C} on /chat.
+    var kinds = { A: argv.transport, B: otherTransport(argv.transport), C: argv.transport };
+    var a = await roomClient('A', kinds.A, true);
+    var b = await roomClient('B', kinds.B, true);
+    var c = await roomClient('C', kinds.C, true);
+    var all = [a, b, c];
+    stage = 'joining rooms';
+    var joined = await Promise.all([ask(a.main, 'join', 'red'), ask(b.main, 'join', 'red'),
+      ask(b.main, 'join', 'blue'), ask(c.main, 'join', 'blue'), ask(c.chat, 'join', 'red')]);
+    check('every join acknowledged', same(joined, [[true], [true], [true], [true], [true]]),
+          { got: joined });
+    var M = 'main';
+    var CHAT = 'chat';
+
+    a.main.emit('shout', 'red', 'r1');
+    await roomStep(all, 'r1', 'A to red (main)', {
+      A: [[M, 'room', 'red', 'r1'], [M, 'sentinel', 'r1']],
+      B: [[M, 'room', 'red', 'r1'], [M, 'sentinel', 'r1']],
+      C: [[M, 'sentinel', 'r1']] // in red on /chat only: another room
+    });
+    c.main.emit('shout', 'blue', 'b1');
+    await roomStep(all, 'b1', 'C to blue', {
+      A: [[M, 'sentinel', 'b1']],
+      B: [[M, 'room', 'blue', 'b1'], [M, 'sentinel', 'b1']],
+      C: [[M, 'room', 'blue', 'b1'], [M, 'sentinel', 'b1']]
+    });
+    a.main.emit('tell_others', null, 'o1');
+    await roomStep(all, 'o1', 'A broadcast to the endpoint', {
+      A: [[M, 'sentinel', 'o1']],
+      B: [[M, 'others', 'o1'], [M, 'sentinel', 'o1']],
+      C: [[M, 'others', 'o1'], [M, 'sentinel', 'o1']]
+    });
+    b.main.emit('tell_others', 'blue', 'o2');
+    await roomStep(all, 'o2', 'B broadcast to blue', {
+      A: [[M, 'sentinel', 'o2']],
+      B: [[M, 'sentinel', 'o2']],
+      C: [[M, 'others', 'o2'], [M, 'sentinel', 'o2']]
+    });
+    c.chat.emit('shout', 'red', 'c1');
+    await roomStep(all, 'c1', 'C to red on /chat', {
+      A: [[CHAT, 'sentinel', 'c1']], // in red on the main endpoint only
+      B: [[CHAT, 'sentinel', 'c1']],
+      C: [[CHAT, 'room', 'red', 'c1'], [CHAT, 'sentinel', 'c1']]
+    });
+    stage = 'B leaves red';
+    check('leave acknowledged', same(await ask(b.main, 'leave', 'red'), [true]), {});
+    a.main.emit('shout', 'red', 'r2');
+    await roomStep(all, 'r2', 'A to red after B left', {
+      A: [[M, 'room', 'red', 'r2'], [M, 'sentinel', 'r2']],
+      B: [[M, 'sentinel', 'r2']],
+      C: [[M, 'sentinel', 'r2']]
+    });
+    check('each socket still on its own transport', all.every(function (cl) {
+      return cl.main.socket.transport.name === kinds[cl.name];
+    }), { kinds: kinds });
+  },
+
+  volatile: async function () {
+    // P polls over xhr; H, on the transport under test, makes the server
+    // send first, vol (volatile) and later to P by id. first takes P's
+    // waiting GET (or is queued), so no GET waits for vol: it is dropped,
+    // and later waits for the next GET. A sentinel after them closes the list.
+    var p = await roomClient('P', 'xhr-polling', false);
+    var h = await roomClient('H', argv.transport, false);
+    h.main.emit('volatile_to', p.main.socket.sessionid);
+    h.main.emit('shout', 'nobody', 'end');
+    await roomStep([p, h], 'end', 'volatile to a poller', {
+      P: [['main', 'message', 'first'], ['main', 'message', 'later'], ['main', 'sentinel', 'end']],
+      H: [['main', 'sentinel', 'end']]
+    });
   },
 
   client_disconnect: async function () {

@@ -172,18 +172,21 @@
   }
 
   /**
-   * A new connection to the server forcing the transport under test.
+   * A new connection to the server forcing the transport under test (or
+   * `forced`, for scenarios that mix transports on one page).
    * socket.io-client 0.9 merges the `transports` option into the global
-   * default list index by index, so the global list is replaced too.
+   * default list index by index, so the global list is replaced too (by a
+   * new array: sockets made earlier keep theirs).
    */
-  function open (query) {
-    io.transports = [transport];
+  function open (query, forced) {
+    forced = forced || transport;
+    io.transports = [forced];
     var nsp = io.connect(server + '/?' + query, {
       'force new connection': true,
       'reconnect': false,
       'try multiple transports': false,
       'connect timeout': 8000,
-      'transports': [transport]
+      'transports': [forced]
     });
     ['connect', 'connecting', 'connect_failed', 'error', 'disconnect'].forEach(function (name) {
       nsp.on(name, function (arg) {
@@ -193,8 +196,9 @@
     return nsp;
   }
 
-  async function connected (query) {
-    var nsp = open(query || 'tag=' + encodeURIComponent(tag));
+  async function connected (query, forced) {
+    forced = forced || transport;
+    var nsp = open(query || 'tag=' + encodeURIComponent(tag), forced);
     results.stage = 'waiting for connect';
     var failed = new Promise(function (resolve, reject) {
       ['error', 'connect_failed'].forEach(function (name) {
@@ -207,8 +211,78 @@
     });
     await Promise.race([once(nsp, 'connect'), failed]);
     var name = nsp.socket.transport && nsp.socket.transport.name;
-    check('transport is ' + transport, name === transport, { actual: name });
+    check('transport is ' + forced, name === forced, { actual: name });
     return nsp;
+  }
+
+  // ---------------------------------------------------------- room helpers
+
+  /** What the room scenarios log, in arrival order, per socket. */
+  var ROOM_EVENTS = ['room', 'others', 'sentinel', 'message'];
+
+  /** Emits `name` with `args` and resolves with the ACK arguments. */
+  function ask (nsp, name) {
+    var args = [].slice.call(arguments, 2);
+    return new Promise(function (resolve) {
+      nsp.emit.apply(nsp, [name].concat(args, [function () {
+        resolve([].slice.call(arguments));
+      }]));
+    });
+  }
+
+  /**
+   * One socket of a room scenario, tagged TAG.NAME, on `forced`, with its
+   * /chat endpoint if `withChat`; one log of what both endpoints received.
+   */
+  async function roomClient (name, forced, withChat) {
+    var client = { name: name, main: null, chat: null, log: [], seen: 0, waiters: [] };
+    function listen (nsp, label) {
+      ROOM_EVENTS.forEach(function (event) {
+        nsp.on(event, function () {
+          client.log.push([label, event].concat([].slice.call(arguments)));
+          client.waiters = client.waiters.filter(function (w) { return !w(); });
+        });
+      });
+    }
+    client.main = await connected('tag=' + encodeURIComponent(tag + '.' + name), forced);
+    listen(client.main, 'main');
+    if (withChat) {
+      client.chat = client.main.socket.of('/chat');
+      results.stage = 'waiting for connect of ' + name + '/chat';
+      await once(client.chat, 'connect');
+      listen(client.chat, 'chat');
+    }
+    return client;
+  }
+
+  /** What `client` got since the last step, up to and including the sentinel `payload`. */
+  function untilSentinel (client, payload) {
+    return new Promise(function (resolve) {
+      function found () {
+        for (var i = client.seen; i < client.log.length; i++) {
+          if (client.log[i][1] === 'sentinel' && client.log[i][2] === payload) {
+            var got = client.log.slice(client.seen, i + 1);
+            client.seen = i + 1;
+            resolve(got);
+            return true;
+          }
+        }
+        return false;
+      }
+      if (!found()) {
+        client.waiters.push(found);
+      }
+    });
+  }
+
+  /** Awaits the sentinel `payload` on every socket and checks each one's exact log. */
+  async function roomStep (clients, payload, what, expected) {
+    results.stage = 'waiting for sentinel ' + payload + ' (' + what + ')';
+    var got = await Promise.all(clients.map(function (c) { return untilSentinel(c, payload); }));
+    clients.forEach(function (c, i) {
+      check(what + ': ' + c.name + ' got exactly its share', same(got[i], expected[c.name]),
+            { got: got[i], expected: expected[c.name] });
+    });
   }
 
   /** Asks the server, over a fresh connection, whether the tagged socket closed. */
@@ -356,6 +430,75 @@
       await disconnected;
       check('page fired disconnect', nsp.socket.connected === false);
       await serverSawClose();
+    },
+
+    rooms: async function () {
+      // Three sockets on this page: A and C on the transport under test, B
+      // on another one. red = {A, B}, blue = {B, C} on the main endpoint,
+      // red = {C} on /chat. Each send is followed by a sentinel to the
+      // endpoint, so a socket's exact log also proves what it did not get.
+      var kinds = { A: transport, B: transport === 'websocket' ? 'xhr-polling' : 'websocket',
+                    C: transport };
+      var a = await roomClient('A', kinds.A, true);
+      var b = await roomClient('B', kinds.B, true);
+      var c = await roomClient('C', kinds.C, true);
+      var all = [a, b, c];
+      results.stage = 'joining rooms';
+      var joined = await Promise.all([ask(a.main, 'join', 'red'), ask(b.main, 'join', 'red'),
+        ask(b.main, 'join', 'blue'), ask(c.main, 'join', 'blue'), ask(c.chat, 'join', 'red')]);
+      check('every join acknowledged', same(joined, [[true], [true], [true], [true], [true]]),
+            { got: joined });
+      var M = 'main';
+      var CHAT = 'chat';
+      a.main.emit('shout', 'red', 'r1');
+      await roomStep(all, 'r1', 'A to red', {
+        A: [[M, 'room', 'red', 'r1'], [M, 'sentinel', 'r1']],
+        B: [[M, 'room', 'red', 'r1'], [M, 'sentinel', 'r1']],
+        C: [[M, 'sentinel', 'r1']]
+      });
+      c.main.emit('shout', 'blue', 'b1');
+      await roomStep(all, 'b1', 'C to blue', {
+        A: [[M, 'sentinel', 'b1']],
+        B: [[M, 'room', 'blue', 'b1'], [M, 'sentinel', 'b1']],
+        C: [[M, 'room', 'blue', 'b1'], [M, 'sentinel', 'b1']]
+      });
+      a.main.emit('tell_others', null, 'o1');
+      await roomStep(all, 'o1', 'A broadcast', {
+        A: [[M, 'sentinel', 'o1']],
+        B: [[M, 'others', 'o1'], [M, 'sentinel', 'o1']],
+        C: [[M, 'others', 'o1'], [M, 'sentinel', 'o1']]
+      });
+      b.main.emit('tell_others', 'blue', 'o2');
+      await roomStep(all, 'o2', 'B broadcast to blue', {
+        A: [[M, 'sentinel', 'o2']],
+        B: [[M, 'sentinel', 'o2']],
+        C: [[M, 'others', 'o2'], [M, 'sentinel', 'o2']]
+      });
+      c.chat.emit('shout', 'red', 'c1');
+      await roomStep(all, 'c1', 'C to red on /chat', {
+        A: [[CHAT, 'sentinel', 'c1']],
+        B: [[CHAT, 'sentinel', 'c1']],
+        C: [[CHAT, 'room', 'red', 'c1'], [CHAT, 'sentinel', 'c1']]
+      });
+      check('each socket still on its own transport', all.every(function (cl) {
+        return cl.main.socket.transport.name === kinds[cl.name];
+      }), { kinds: kinds });
+    },
+
+    volatile: async function () {
+      // P polls (jsonp when that is under test, else xhr); H, on the
+      // transport under test, has the server send first, vol (volatile)
+      // and later to P by id: first takes P's waiting GET, vol finds none.
+      var polling = transport === 'jsonp-polling' ? 'jsonp-polling' : 'xhr-polling';
+      var p = await roomClient('P', polling, false);
+      var h = await roomClient('H', transport, false);
+      h.main.emit('volatile_to', p.main.socket.sessionid);
+      h.main.emit('shout', 'nobody', 'end');
+      await roomStep([p, h], 'end', 'volatile to a poller', {
+        P: [['main', 'message', 'first'], ['main', 'message', 'later'],
+            ['main', 'sentinel', 'end']],
+        H: [['main', 'sentinel', 'end']]
+      });
     },
 
     refused: async function () {
