@@ -42,6 +42,14 @@ class HandshakeHandler(PreflightHandler):
     """``/{namespace}/1/``: make a session and tell the client its parameters."""
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
+        refusal = self.server.handshake_refusal(self.request)
+        if refusal is not None:
+            # A temporary refusal: 503 lets a reconnecting client try again
+            # later (it gives up on a 403), with the native error body.
+            self.server.stats.handshake_refused(refusal)
+            self.set_header("Retry-After", "1")
+            self._refuse(503, "handshake error")
+            return
         try:
             session = await self.server.create_session(connection_info(self.request))
         except web.HTTPError:

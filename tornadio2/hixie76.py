@@ -14,7 +14,7 @@ from typing import List, Mapping, Optional
 
 from tornadio2.exceptions import ProtocolError
 
-__all__ = ["is_hixie76_request", "challenge_response", "handshake_response",
+__all__ = ["is_hixie76_request", "check_keys", "challenge_response", "handshake_response",
            "encode_frame", "CLOSE_FRAME", "FrameParser"]
 
 #: The frame that closes a hixie-76 connection.
@@ -43,6 +43,12 @@ def _key_number(key: str) -> int:
     if remainder or number > 0xFFFFFFFF:
         raise ProtocolError("bad hixie-76 key %r" % key[:60])
     return number
+
+
+def check_keys(key1: str, key2: str) -> None:
+    """Raise :class:`ProtocolError` unless both header keys can be read."""
+    _key_number(key1)
+    _key_number(key2)
 
 
 def challenge_response(key1: str, key2: str, key3: bytes) -> bytes:

@@ -9,13 +9,15 @@ hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 import logging
 from typing import Any, Optional, Sequence, Union
 
-from tornado import websocket
+from tornado import web, websocket
 from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 
 from tornadio2 import hixie76
 from tornadio2.exceptions import ProtocolError, SessionClosedError
-from tornadio2.preflight import Server
+from tornadio2.periodic import Timeout
+from tornadio2.preflight import Server, limit_request_body
 from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
 from tornadio2.stats import Traffic, utf8_length
@@ -25,8 +27,13 @@ __all__ = ["TornadioWebSocketHandler", "TornadioFlashSocketHandler"]
 logger = logging.getLogger("tornadio2.persistent")
 
 
+@web.stream_request_body
 class TornadioWebSocketHandler(websocket.WebSocketHandler):
-    """The ``websocket`` transport on Tornado's RFC 6455 implementation."""
+    """The ``websocket`` transport on Tornado's RFC 6455 implementation.
+
+    The upgrade request's body is streamed, so that one over
+    ``max_message_size`` is refused (``413``) before it is read.
+    """
 
     name = "websocket"
     oneshot = False
@@ -43,6 +50,12 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
         return int(self.server.settings["max_message_size"])
+
+    def prepare(self) -> None:
+        limit_request_body(self, self.max_message_size)
+
+    def data_received(self, chunk: bytes) -> None:
+        """An upgrade request has no use for a body: its bytes are dropped."""
 
     def check_origin(self, origin: str) -> bool:
         """Apply the router's origin policy to the upgrade (0.9 pages are often cross-site)."""
@@ -157,22 +170,38 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
             self.finish("origin not allowed")
             return
         stream = self.detach()
-        try:
-            key3 = await stream.read_bytes(hixie76.KEY3_LENGTH)
-            digest = hixie76.challenge_response(
-                headers["Sec-WebSocket-Key1"], headers["Sec-WebSocket-Key2"], key3)
-            scheme = "wss" if self.request.protocol == "https" else "ws"
-            location = "%s://%s%s" % (scheme, self.request.host, self.request.uri)
-            await stream.write(hixie76.handshake_response(
-                origin, location, digest, headers.get("Sec-WebSocket-Protocol")))
-        except (ProtocolError, StreamClosedError) as exc:
-            logger.warning("hixie-76 handshake failed: %s", exc)
+        if not await self._hixie76_handshake(stream, origin):
             stream.close()
             return
         stream.set_nodelay(True)
         self._hixie_stream = stream
         self.open(session_id)
         await self._read_hixie76(stream)
+
+    async def _hixie76_handshake(self, stream: IOStream, origin: str) -> bool:
+        # The 8 key bytes follow the headers; a client that holds them back
+        # is cut off after upgrade_timeout, and keys that cannot be read at
+        # once, before anything is awaited.
+        headers = self.request.headers
+        key1, key2 = headers["Sec-WebSocket-Key1"], headers["Sec-WebSocket-Key2"]
+        deadline = None
+        try:
+            hixie76.check_keys(key1, key2)
+            deadline = Timeout(IOLoop.current(), self.server.settings["upgrade_timeout"],
+                               stream.close)
+            key3 = await stream.read_bytes(hixie76.KEY3_LENGTH)
+            deadline.cancel()
+            digest = hixie76.challenge_response(key1, key2, key3)
+            scheme = "wss" if self.request.protocol == "https" else "ws"
+            location = "%s://%s%s" % (scheme, self.request.host, self.request.uri)
+            await stream.write(hixie76.handshake_response(
+                origin, location, digest, headers.get("Sec-WebSocket-Protocol")))
+        except (ProtocolError, StreamClosedError) as exc:
+            if deadline is not None:
+                deadline.cancel()
+            logger.info("hixie-76 handshake failed: %s", exc or "timed out or closed")
+            return False
+        return True
 
     async def _read_hixie76(self, stream: IOStream) -> None:
         parser = hixie76.FrameParser(self.max_message_size)

@@ -12,9 +12,7 @@ from typing import Optional, Sequence
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
-from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
-from tornado.web import stream_request_body
 
 from tornadio2.exceptions import SessionClosedError
 from tornadio2.preflight import PreflightHandler, Server
@@ -63,7 +61,6 @@ def jsonp_string(text: str) -> str:
 logger = logging.getLogger("tornadio2.polling")
 
 
-@stream_request_body
 class TornadioPollingHandlerBase(PreflightHandler):
     """A long-polling GET that receives packets, a POST that delivers them.
 
@@ -82,15 +79,9 @@ class TornadioPollingHandlerBase(PreflightHandler):
         # Where payload bytes are counted; None unless the router's stats count them.
         self._bytes = server.stats.bytes_for(self.name)
 
-    def prepare(self) -> None:
-        # The body is streamed so that its limit applies before it is read
-        # into memory; it is decoded once, whole, so no character is split.
-        connection = self.request.connection
-        if isinstance(connection, HTTP1Connection):
-            connection.set_max_body_size(self.server.settings["max_message_size"])
-        super().prepare()
-
     def data_received(self, chunk: bytes) -> None:
+        # Streamed (PreflightHandler) so that the body limit applies before the
+        # body is read; decoded once, whole, so that no character is split.
         self.body += chunk
 
     async def get(self, session_id: str) -> None:

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Union
 
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 from tornadio2.proto import to_utf8
@@ -22,9 +23,40 @@ from tornadio2.stats import OTHER_REQUESTS, StatsCollector
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornado.httputil import HTTPServerRequest
 
-__all__ = ["PreflightHandler", "Server"]
+__all__ = ["PreflightHandler", "Server", "limit_request_body"]
 
 logger = logging.getLogger("tornadio2.preflight")
+
+# A Content-Length with more digits than this is over any limit (and int()
+# of a very long digit string is refused by Python).
+_MAX_LENGTH_DIGITS = 18
+
+
+def limit_request_body(handler: web.RequestHandler, limit: int) -> bool:
+    """Bound the body of ``handler``'s request to ``limit`` bytes, before any is read.
+
+    For handlers decorated with ``stream_request_body``, from ``prepare``. A
+    declared ``Content-Length`` over the limit is answered ``413`` at once
+    and the connection closed after it (``False`` is returned then); a
+    chunked body is cut off, its connection closed, when it passes the limit.
+    """
+    connection = handler.request.connection
+    if not isinstance(connection, HTTP1Connection):
+        return True
+    length = handler.request.headers.get("Content-Length", "").strip()
+    if length.isascii() and length.isdigit() and (
+            len(length) > _MAX_LENGTH_DIGITS or int(length) > limit):
+        # Tornado then reads nothing more: it closes the connection once the
+        # answer is written. The limit is raised past the declared length so
+        # that it does not also answer 400 for it.
+        if len(length) <= _MAX_LENGTH_DIGITS:
+            connection.set_max_body_size(int(length))
+        handler.set_status(413)
+        handler.set_header("Content-Type", "text/plain; charset=UTF-8")
+        handler.finish("Request body too large")
+        return False
+    connection.set_max_body_size(limit)
+    return True
 
 
 class Server(Protocol):
@@ -49,6 +81,9 @@ class Server(Protocol):
                        request: Optional["HTTPServerRequest"] = None) -> bool:
         """Whether ``request``, carrying ``Origin: origin``, passes the origin policy."""
 
+    def handshake_refusal(self, request: "HTTPServerRequest") -> Optional[str]:
+        """Why a handshake may not make a session now, or ``None`` to admit it."""
+
     async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
         """A new session for a handshake; ``None`` if the application refused it."""
 
@@ -59,10 +94,14 @@ class Server(Protocol):
         """End a session because its client asked to (``?disconnect``)."""
 
 
+@web.stream_request_body
 class PreflightHandler(web.RequestHandler):
-    """Base of tornadio2's HTTP handlers: origin policy, CORS, counters.
+    """Base of tornadio2's HTTP handlers: origin policy, CORS, counters, body limit.
 
-    Also answers CORS preflight (``OPTIONS``) requests. Subclasses set
+    Also answers CORS preflight (``OPTIONS``) requests. A request body is
+    never buffered by Tornado: a body over ``max_message_size`` is refused
+    before it is read (:func:`limit_request_body`), and a handler that wants
+    the body overrides :meth:`data_received`. Subclasses set
     ``self.server`` through ``initialize(server=router)``; ``self.origin`` is
     the request's ``Origin`` header (``None`` without one).
     """
@@ -80,9 +119,14 @@ class PreflightHandler(web.RequestHandler):
     def prepare(self) -> None:
         self.server.stats.connection_opened(self.name)
         self._counted = True
+        if not limit_request_body(self, self.server.settings["max_message_size"]):
+            return
         if not self.preflight():
             logger.warning("refused origin %r for %s", self.origin, self.request.path)
             self.refuse_origin()
+
+    def data_received(self, chunk: bytes) -> None:
+        """Drop body bytes: only the polling transports read a body."""
 
     def refuse_origin(self) -> None:
         """Answer a request whose Origin the policy refuses (403)."""

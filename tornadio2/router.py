@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from tornadio2.admission import Admission
 from tornadio2.clientfiles import CLIENT_NOT_FOUND, client_urls, find_client_path
 from tornadio2.handlers import (
     DisconnectHandler, HandshakeHandler, StatsHandler, VersionHandler,
@@ -81,6 +82,18 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     # for node_modules/socket.io-client/dist in the working directory and its
     # parents; None serves no client files.
     "client_path": "auto",
+    # Seconds a websocket upgrade may take to finish its handshake after its
+    # headers (the 8 key bytes of a hixie-76 flashsocket upgrade).
+    "upgrade_timeout": 10,
+    # Live sessions at most; a handshake beyond is refused (503). None: no cap.
+    "max_sessions": 50000,
+    # Handshakes per second one address may make, on average (a token bucket
+    # of handshake_burst); None: no limit.
+    "handshake_rate": None,
+    # Handshakes one address may make at once before handshake_rate applies.
+    "handshake_burst": 20,
+    # Seconds a session lives after its handshake if no transport ever attaches.
+    "handshake_expiry": 20,
 }
 
 class TornadioRouter:
@@ -111,7 +124,10 @@ class TornadioRouter:
             session_expiry=self.settings["session_expiry"],
             poll_timeout=self.settings["xhr_polling_timeout"],
             max_queue_length=self.settings["max_queue_length"],
+            handshake_expiry=self._handshake_expiry(),
         )
+        self.admission = Admission(self.settings["max_sessions"], self.settings["handshake_rate"],
+                                   self.settings["handshake_burst"])
         self._io_loop = io_loop
         self._scheduler: Optional[IOLoopScheduler] = None
         self._timers: List[Callback] = []
@@ -125,6 +141,12 @@ class TornadioRouter:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
         if self.settings["client_timeout"] <= 0:
             raise ValueError("client_timeout must be positive")
+
+    def _handshake_expiry(self) -> float:
+        # Never longer than session_expiry: a never-used session is the cheapest to drop.
+        first = self.settings["handshake_expiry"]
+        expiry = self.settings["session_expiry"]
+        return expiry if first is None else min(first, expiry)
 
     @property
     def io_loop(self) -> IOLoop:
@@ -215,9 +237,19 @@ class TornadioRouter:
 
     def expire_sessions(self) -> None:
         """Close every detached session whose expiry time has passed."""
-        for session in self.sessions.expire(self.scheduler.now()):
+        now = self.scheduler.now()
+        for session in self.sessions.expire(now):
             logger.debug("session %s expired", session.sid)
             session.close(send_disconnect=False, reason="expiry")
+        self.admission.prune(now)
+
+    def handshake_refusal(self, request: "HTTPServerRequest") -> Optional[str]:
+        """Why a handshake may not make a session now (``max_sessions``, ``handshake_rate``).
+
+        ``None`` admits it; otherwise a reason of :data:`~tornadio2.stats.REFUSAL_REASONS`.
+        """
+        return self.admission.refusal(request.remote_ip or "", len(self.sessions),
+                                      self.scheduler.now())
 
     async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
         """Make a session for a handshake; ``None`` if the application refused it.

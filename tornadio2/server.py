@@ -5,32 +5,152 @@ application settings, starts the Flash policy server when ``flash_policy_port``
 and ``flash_policy_file`` are set there, and starts the IOLoop unless
 ``auto_start`` is false. A Flash policy server that cannot start (port 843
 needs root) is logged and the HTTP server goes on, as in TornadIO2.
+
+Both servers of this module bound what one client can hold: the time a
+connection may take over its headers, its body and between two requests
+(:func:`server_limits`), and, when the process runs out of file
+descriptors, they stop accepting for a while instead of retrying the
+failing ``accept()`` in a loop.
 """
 
+import errno
 import logging
-from typing import Any, Optional
+import socket
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.web import Application
 
 from tornadio2.flashserver import FlashPolicyServer
+from tornadio2.periodic import Timeout
 
-__all__ = ["SocketServer", "DEFAULT_PORT"]
+__all__ = ["SocketServer", "GuardedHTTPServer", "server_limits", "DEFAULT_PORT",
+           "IDLE_CONNECTION_TIMEOUT", "BODY_TIMEOUT"]
 
 logger = logging.getLogger("tornadio2.server")
 
 #: The port SocketServer listens on when the application has no ``socket_io_port`` setting.
 DEFAULT_PORT = 8001
 
+#: Seconds a connection may take to send a request line and headers, which is
+#: also how long it may stay idle between two requests (Tornado uses one
+#: timer for both). Above the 60 s idle timeout of common load balancers and
+#: proxies, so that they close idle connections first; below the native
+#: server's 120 s.
+IDLE_CONNECTION_TIMEOUT = 65.0
 
-class SocketServer(HTTPServer):
+#: Seconds a request may take to send its body: a 10 MiB body (the default
+#: ``max_message_size``) needs 1.4 Mbit/s; real payloads are far smaller.
+BODY_TIMEOUT = 60.0
+
+# accept() errors that mean "no descriptor or memory left": retrying at once
+# fails again, so the listening socket rests for a while.
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_FIRST_PAUSE = 0.05
+_LONGEST_PAUSE = 1.0
+# Connections accepted per readable event, as Tornado's own accept loop does.
+_ACCEPTS_PER_EVENT = 128
+
+
+def server_limits(idle_connection_timeout: float = IDLE_CONNECTION_TIMEOUT,
+                  body_timeout: float = BODY_TIMEOUT) -> Dict[str, Any]:
+    """Keyword arguments that give a Tornado ``HTTPServer`` tornadio2's time limits.
+
+    ``HTTPServer(app, **server_limits())`` bounds the headers, the body and
+    keep-alive idleness as :class:`SocketServer` does (Tornado's own defaults
+    are an hour for headers and no limit on a body).
+    """
+    return {"idle_connection_timeout": idle_connection_timeout, "body_timeout": body_timeout}
+
+
+class _AcceptLoop:
+    """Accepts connections on one listening socket; rests when descriptors run out."""
+
+    def __init__(self, sock: socket.socket, callback: Callable[[socket.socket, Any], None]) -> None:
+        self.sock = sock
+        self.callback = callback
+        self.loop = IOLoop.current()
+        self.pause = _FIRST_PAUSE
+        self.refused = 0  # accept() failures in the current burst
+        self.resting: Optional[Timeout] = None
+        self.loop.add_handler(sock, self._on_readable, IOLoop.READ)
+
+    def stop(self) -> None:
+        """Stop accepting (the socket stays open; its owner closes it)."""
+        if self.resting is not None:
+            self.resting.cancel()
+            self.resting = None
+        else:
+            self.loop.remove_handler(self.sock)
+        self.sock = None  # type: ignore[assignment]
+
+    def _on_readable(self, fd: Any, events: int) -> None:
+        for _ in range(_ACCEPTS_PER_EVENT):
+            if self.sock is None:
+                return
+            try:
+                connection, address = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:
+                if exc.errno not in _EXHAUSTED:
+                    raise
+                self._rest(exc)
+                return
+            if self.refused:
+                logger.warning("accepting connections again after %d refused accept() calls",
+                               self.refused)
+                self.refused, self.pause = 0, _FIRST_PAUSE
+            self.callback(connection, address)
+
+    def _rest(self, exc: OSError) -> None:
+        if not self.refused:
+            logger.error("cannot accept connections (%s): pausing, then retrying with "
+                         "growing pauses up to %.1f s", exc.strerror, _LONGEST_PAUSE)
+        self.refused += 1
+        self.loop.remove_handler(self.sock)
+        self.resting = Timeout(self.loop, self.pause, self._resume)
+        self.pause = min(self.pause * 2, _LONGEST_PAUSE)
+
+    def _resume(self) -> None:
+        self.resting = None
+        if self.sock is not None:
+            self.loop.add_handler(self.sock, self._on_readable, IOLoop.READ)
+
+
+class GuardedHTTPServer(HTTPServer):
+    """A Tornado ``HTTPServer`` with tornadio2's limits; it does not listen by itself.
+
+    Keyword arguments not given take the values of :func:`server_limits`;
+    when ``accept()`` fails for want of file descriptors (``EMFILE``,
+    ``ENFILE``) the server stops accepting for 50 ms, doubled on each failure
+    up to a second, and logs one line per burst, instead of spinning. Use it
+    in place of ``HTTPServer`` when you do not use :class:`SocketServer`.
+    """
+
+    def initialize(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for name, value in server_limits().items():
+            kwargs.setdefault(name, value)
+        super().initialize(*args, **kwargs)
+
+    def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
+        """Start accepting connections on ``sockets`` (see Tornado's ``TCPServer``)."""
+        for sock in sockets:
+            self._sockets[sock.fileno()] = sock
+            self._handlers[sock.fileno()] = _AcceptLoop(sock, self._handle_connection).stop
+
+
+class SocketServer(GuardedHTTPServer):
     """An ``HTTPServer`` for a tornadio2 application, started the TornadIO2 way.
 
     The arguments are TornadIO2's, in its order: ``SocketServer(application,
     no_keep_alive=False, io_loop=None, xheaders=False, ssl_options=None,
     auto_start=True)``. ``io_loop`` is accepted for compatibility and ignored;
-    extra keyword arguments go to Tornado's ``HTTPServer``.
+    extra keyword arguments go to Tornado's ``HTTPServer``, with the time
+    limits of :func:`server_limits` as defaults.
     """
 
     flash_policy_server: Optional[FlashPolicyServer] = None

@@ -81,7 +81,9 @@ class Session(PacketHandlers, SessionNames):
         self.state = _NEW
         self.transport: Optional[Transport] = None
         #: When a detached session expires (``None`` while a transport is attached).
-        self.expires_at: Optional[float] = scheduler.now() + config.session_expiry
+        first_expiry = config.handshake_expiry
+        self.expires_at: Optional[float] = scheduler.now() + (
+            config.session_expiry if first_expiry is None else first_expiry)
         self._scheduler = scheduler
         # A session made without a router's collector counts into its own.
         self._stats = stats if stats is not None else StatsCollector()

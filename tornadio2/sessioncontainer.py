@@ -11,9 +11,10 @@ that keep objects of their own in a container.
 """
 
 import heapq
+import math
 import secrets
 import time
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from tornadio2.session import Session, SessionHooks
 
@@ -79,15 +80,18 @@ class SessionBase:
 class SessionContainer:
     """Sessions by id, with a heap of expiry deadlines for detached ones.
 
-    A session has at most one entry in the heap: when its entry comes due
-    but the session was used meanwhile, the entry is pushed again with the
-    session's current deadline instead of leaving stale entries behind.
+    A session has one entry in the heap, or two when its deadline moved
+    earlier (a session that attached and left before its handshake
+    deadline): when an entry comes due but the session was used meanwhile,
+    it is pushed again with the session's current deadline instead of
+    leaving stale entries behind.
     """
 
     def __init__(self) -> None:
         self._sessions: Dict[str, Session] = {}
         self._deadlines: List[Tuple[float, str]] = []
-        self._in_heap: Set[str] = set()  # ids with an entry in the deadline heap
+        # id -> the earliest deadline it has an entry for in the heap
+        self._in_heap: Dict[str, float] = {}
         #: What sessions of this container report to (give it to :class:`Session`).
         self.hooks = SessionHooks(expiring=self.schedule_expiry, ended=self.discard)
 
@@ -124,9 +128,10 @@ class SessionContainer:
 
     def schedule_expiry(self, session: Session) -> None:
         """Make sure the sweep will look at ``session`` by its ``expires_at``."""
-        if session.expires_at is not None and session.sid not in self._in_heap:
-            self._in_heap.add(session.sid)
-            heapq.heappush(self._deadlines, (session.expires_at, session.sid))
+        deadline = session.expires_at
+        if deadline is not None and deadline < self._in_heap.get(session.sid, math.inf):
+            self._in_heap[session.sid] = deadline
+            heapq.heappush(self._deadlines, (deadline, session.sid))
 
     def expire(self, now: Optional[float] = None,
                current_time: Optional[float] = None) -> List[Session]:
@@ -141,8 +146,10 @@ class SessionContainer:
         expired = []
         heap = self._deadlines
         while heap and heap[0][0] <= now:
-            _, sid = heapq.heappop(heap)
-            self._in_heap.discard(sid)
+            due, sid = heapq.heappop(heap)
+            if self._in_heap.get(sid) != due:
+                continue  # a later entry of a session that has an earlier one
+            del self._in_heap[sid]
             session = self._sessions.get(sid)
             if session is None:
                 continue

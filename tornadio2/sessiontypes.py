@@ -39,6 +39,9 @@ class SessionConfig:
     session_expiry: float = 30
     poll_timeout: float = 20  # how long a polling GET is held before a noop
     max_queue_length: int = 10000
+    # How long a session lives after its handshake if no transport ever
+    # attaches; None: session_expiry.
+    handshake_expiry: Optional[float] = None
 
 
 def _ignore(session: Any) -> None:

@@ -40,8 +40,9 @@ DISCONNECT_REASONS = ("client", "server", "heartbeat_timeout", "expiry", "refuse
                       "queue_overflow")
 #: Why handshakes are refused: by the application's ``on_open`` (``False``,
 #: ``ConnectionRejected``, ``HTTPError``), by the origin policy, by an
-#: exception in ``on_open`` (answered ``500``).
-REFUSAL_REASONS = ("unauthorized", "origin", "error")
+#: exception in ``on_open`` (answered ``500``), by the ``max_sessions`` cap,
+#: by the per-address ``handshake_rate``.
+REFUSAL_REASONS = ("unauthorized", "origin", "error", "capacity", "rate")
 
 
 def utf8_length(text: str) -> int:

@@ -28,6 +28,7 @@ CORE_MODULES = [
     "tornadio2.endpoints",
     "tornadio2.usercode",
     "tornadio2.origin",
+    "tornadio2.admission",
     "tornadio2.rooms",
     "tornadio2.framing",
 ]

@@ -249,7 +249,8 @@ def test_an_application_refusal_counts_a_refused_disconnect():
     stats = StatsCollector()
     stats.handshake_refused("unauthorized")
     stats.handshake_refused("origin")
-    assert stats.handshake_refusals == {"unauthorized": 1, "origin": 1, "error": 0}
+    assert stats.handshake_refusals == {"unauthorized": 1, "origin": 1, "error": 0,
+                                        "capacity": 0, "rate": 0}
     assert stats.disconnects["refused"] == 1
 
 
