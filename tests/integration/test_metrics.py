@@ -202,7 +202,8 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
                    "refused": 1, "error": 0, "queue_overflow": 0}
     for reason, value in disconnects.items():
         samples[("tornadio2_disconnects_total", (("reason", reason),))] = value
-    for reason, value in {"unauthorized": 1, "origin": 0, "error": 0}.items():
+    for reason, value in {"unauthorized": 1, "origin": 0, "error": 0, "capacity": 0,
+                          "rate": 0}.items():
         samples[("tornadio2_handshake_refusals_total", (("reason", reason),))] = value
     samples[("tornadio2_sessions_started_total", ())] = 5
     samples[("tornadio2_acks_pending", ())] = 1
