@@ -34,7 +34,9 @@ def connection_info(request: "HTTPServerRequest") -> ConnectionInfo:
         name: [value.decode("utf-8", "replace") for value in values]
         for name, values in request.query_arguments.items()
     }
-    return ConnectionInfo(request.remote_ip or "", arguments, request.cookies,
+    # Cookies are read from the headers when asked for: parsing a large
+    # Cookie header costs time and memory that most handshakes never need.
+    return ConnectionInfo(request.remote_ip or "", arguments, None,
                           request.headers, request.path)
 
 

@@ -128,6 +128,8 @@ class Session(PacketHandlers, SessionNames):
             self._end_unopened()
             return False
         self.state = _CONNECTING
+        # What endpoints may still need of the request, not all of its headers.
+        self.info = self.info.compact()
         self._stats.session_opened()
         self.rooms.enter(self.conn, None, self, self.send_packet)
         return True

@@ -10,14 +10,20 @@ other part of tornadio2; :mod:`tornadio2.session` re-exports every name.
 """
 
 import enum
+import re
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Protocol, Sequence
 from urllib.parse import parse_qs
 
 __all__ = [
     "SessionState", "SessionConfig", "SessionHooks", "ConnectionInfo", "Connection",
-    "Scheduler", "TimerHandle", "Transport",
+    "Scheduler", "TimerHandle", "Transport", "parse_cookies", "KEPT_HEADER_BYTES",
 ]
+
+#: Bytes of handshake headers (names and values) a session keeps for its
+#: endpoints once the handshake is over (see :meth:`ConnectionInfo.compact`).
+KEPT_HEADER_BYTES = 8192
 
 
 class SessionState(enum.Enum):
@@ -100,17 +106,30 @@ class ConnectionInfo:
     ``arguments`` maps query names to lists of values and ``cookies`` is a
     :class:`http.cookies.SimpleCookie`; endpoints see the handshake's
     arguments and cookies, since the 0.9 client sends none of its own.
+    Without ``cookies`` given, they are read from the ``Cookie`` header each
+    time they are asked for: a session does not keep them parsed.
     """
 
-    __slots__ = ("ip", "arguments", "cookies", "headers", "path")
+    __slots__ = ("ip", "arguments", "_cookies", "headers", "path")
 
     def __init__(self, ip: str, arguments: Mapping[str, List[str]], cookies: Any,
                  headers: Optional[Mapping[str, str]] = None, path: str = "") -> None:
         self.ip = ip
         self.arguments = arguments
-        self.cookies = cookies
+        self._cookies = cookies
         self.headers = headers if headers is not None else {}
         self.path = path
+
+    @property
+    def cookies(self) -> Any:
+        """The cookies: those given, else a ``SimpleCookie`` read from the ``Cookie`` header."""
+        if self._cookies is not None:
+            return self._cookies
+        return parse_cookies(self.headers.get("Cookie", ""))
+
+    @cookies.setter
+    def cookies(self, value: Any) -> None:
+        self._cookies = value
 
     def get_argument(self, name: str) -> Optional[str]:
         """The first value of query argument ``name``, or ``None``."""
@@ -119,14 +138,55 @@ class ConnectionInfo:
 
     def get_cookie(self, name: str) -> Any:
         """The cookie ``name`` (a ``Morsel``), or ``None``."""
-        return self.cookies.get(name) if self.cookies is not None else None
+        cookies = self.cookies
+        return cookies.get(name) if cookies is not None else None
 
     def with_query(self, query: str) -> "ConnectionInfo":
         """A copy whose arguments also hold the pairs of ``query``."""
         arguments = {name: list(values) for name, values in self.arguments.items()}
         for name, values in parse_qs(query, keep_blank_values=True).items():
             arguments.setdefault(name, []).extend(values)
-        return ConnectionInfo(self.ip, arguments, self.cookies, self.headers, self.path)
+        return ConnectionInfo(self.ip, arguments, self._cookies, self.headers, self.path)
+
+    def compact(self, header_bytes: int = KEPT_HEADER_BYTES) -> "ConnectionInfo":
+        """A copy that keeps headers only up to ``header_bytes`` in all.
+
+        What a session keeps once its handshake is over: headers are kept in
+        their order while they fit, and a header that does not fit is left
+        out (the main connection's ``on_open`` saw them all).
+        """
+        headers = type(self.headers)() if not isinstance(self.headers, dict) else {}
+        budget = header_bytes
+        for name, value in self.headers.items():
+            size = len(name) + len(value)
+            if size <= budget:
+                budget -= size
+                headers[name] = value  # type: ignore[index]
+        return ConnectionInfo(self.ip, self.arguments, self._cookies, headers, self.path)
+
+
+def parse_cookies(header: str) -> SimpleCookie:
+    """The cookies of a ``Cookie`` header, read as browsers write them (leniently)."""
+    cookies: SimpleCookie = SimpleCookie()
+    for chunk in header.split(";"):
+        name, _, value = chunk.partition("=") if "=" in chunk else ("", "", chunk)
+        name, value = name.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = _ESCAPE.sub(_unescape, value[1:-1])
+        if name or value:
+            try:
+                cookies[name] = value
+            except CookieError:
+                pass  # a name SimpleCookie refuses: left out
+    return cookies
+
+
+_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape(match: "re.Match[str]") -> str:
+    octal, char = match.groups()
+    return chr(int(octal, 8)) if octal else char
 
 
 class Connection(Protocol):
