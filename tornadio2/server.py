@@ -138,8 +138,12 @@ class GuardedHTTPServer(HTTPServer):
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
         """Start accepting connections on ``sockets`` (see Tornado's ``TCPServer``)."""
+        sockets = list(sockets)
+        super().add_sockets(sockets)
+        loop = IOLoop.current()
         for sock in sockets:
-            self._sockets[sock.fileno()] = sock
+            # Tornado's accept handler, just registered, is swapped for one that rests.
+            loop.remove_handler(sock)
             self._handlers[sock.fileno()] = _AcceptLoop(sock, self._handle_connection).stop
 
 
