@@ -121,14 +121,16 @@ def request_bytes(method: str, path: str, body: bytes = b"",
 class HttpClient:
     """One keep-alive connection; requests one after another."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
         self.port = port
+        self.source = source
         self._streams: Optional[Tuple[asyncio.StreamReader, asyncio.StreamWriter]] = None
 
     async def request(self, method: str, path: str, body: bytes = b"",
                       headers: Optional[Dict[str, str]] = None) -> Response:
         if self._streams is None:
-            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+            self._streams = await asyncio.open_connection("127.0.0.1", self.port,
+                                                          local_addr=(self.source, 0))
         reader, writer = self._streams
         writer.write(request_bytes(method, path, body, headers))
         response = await read_response(reader)

@@ -2,7 +2,8 @@
 
 ``python tests/adversarial/target_app.py PORT [SETTINGS_JSON]`` listens on
 127.0.0.1:PORT with an echo application (messages echoed, ``add`` answered
-through its ACK, a ``/chat`` endpoint) and prints ``ready`` once listening.
+through its ACK, ``unserialisable`` answering what JSON cannot carry, a
+``/chat`` endpoint) and prints ``ready`` once listening.
 ``GET /_health`` collects garbage and answers the process's own figures as
 JSON: resident memory, open descriptors and live sessions, so a test can
 watch them from outside without touching the server's code.
@@ -34,6 +35,11 @@ class EchoConnection(SocketConnection):
     @event
     def add(self, a: Any, b: Any) -> Any:
         return a + b if isinstance(a, int) and isinstance(b, int) else None
+
+    @event
+    def unserialisable(self) -> Any:
+        """An application bug: an ACK result JSON cannot carry."""
+        return object()
 
 
 EchoConnection.__endpoints__ = {"/chat": EchoConnection}
