@@ -20,7 +20,7 @@ from tornadio2 import proto, usercode
 from tornadio2.endpoints import Endpoints, Opening, Outlet
 from tornadio2.exceptions import ConnectionRejected, ProtocolError
 from tornadio2.rooms import RoomRegistry
-from tornadio2.sessiontypes import Connection, ConnectionInfo, SessionState
+from tornadio2.sessiontypes import Connection, ConnectionInfo, SessionState, Transport
 from tornadio2.stats import Traffic
 
 __all__ = ["PacketHandlers", "HANDLER_NAMES"]
@@ -62,6 +62,7 @@ class PacketHandlers:
     state: SessionState
     info: ConnectionInfo
     conn: Connection
+    transport: Optional[Transport]
     _traffic: Traffic
     _endpoints: Endpoints
     rooms: RoomRegistry
@@ -172,7 +173,9 @@ class PacketHandlers:
 
     def _on_disconnect(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
         if not endpoint:
-            self.close(reason="client")
+            # A pending poll gets the client's ``0::`` back, as the native server
+            # answers; with none, nobody would ever collect last words: end now.
+            self.close(reason="client", send_disconnect=self.transport is not None)
         elif self._endpoints.opening(endpoint) is not None:
             # Handled in turn, once the endpoint has opened.
             self._target(_DISCONNECT, endpoint, data, message_id, ack_data)

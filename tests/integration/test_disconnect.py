@@ -117,6 +117,16 @@ async def test_client_disconnect_packet_posted_ends_pending_poll(wire, recorder)
 
 
 @pytest.mark.gen_test
+async def test_client_disconnect_packet_posted_with_no_poll_ends_session_at_once(wire, recorder):
+    """wire-notes#xhr-polling: ``0::`` POSTed with no GET pending ends the session
+    with no last words kept: the next GET is told the session is unknown."""
+    session = await wire.xhr("tag=postbye2")
+    await session.send("0::")
+    await recorder.wait_closed("postbye2")
+    assert await session.get_text() == "7:::1+0"
+
+
+@pytest.mark.gen_test
 async def test_server_close_over_websocket_sends_disconnect_and_closes(wire, recorder):
     conn = await wire.ws_session("tag=wsclose")
     conn.write_message("3:::bye")
