@@ -49,6 +49,7 @@ class HandshakeHandler(PreflightHandler):
             # A temporary refusal: 503 lets a reconnecting client try again
             # later (it gives up on a 403), with the native error body.
             self.server.stats.handshake_refused(refusal)
+            self.provoked = True
             self.set_header("Retry-After", "1")
             self._refuse(503, "handshake error")
             return

@@ -16,6 +16,7 @@ from tornado.iostream import IOStream, StreamClosedError
 
 from tornadio2 import hixie76
 from tornadio2.exceptions import ProtocolError, SessionClosedError
+from tornadio2.peerlog import PeerLog
 from tornadio2.periodic import Timeout
 from tornadio2.preflight import Server, limit_request_body
 from tornadio2.proto import to_utf8
@@ -25,6 +26,7 @@ from tornadio2.stats import Traffic, utf8_length
 __all__ = ["TornadioWebSocketHandler", "TornadioFlashSocketHandler"]
 
 logger = logging.getLogger("tornadio2.persistent")
+peer_log = PeerLog(logger)
 
 
 @web.stream_request_body
@@ -61,7 +63,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         """Apply the router's origin policy to the upgrade (0.9 pages are often cross-site)."""
         allowed = self.server.origin_allowed(origin, self.request)
         if not allowed:
-            logger.warning("refused websocket origin %r", origin)
+            peer_log.warning("refused websocket origin %s", origin)
         return bool(allowed)
 
     def open(self, session_id: str) -> None:  # type: ignore[override]
@@ -199,7 +201,7 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
         except (ProtocolError, StreamClosedError) as exc:
             if deadline is not None:
                 deadline.cancel()
-            logger.info("hixie-76 handshake failed: %s", exc or "timed out or closed")
+            peer_log.info("hixie-76 handshake failed: %s", str(exc) or "timed out or closed")
             return False
         return True
 
@@ -213,7 +215,7 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
         except StreamClosedError:
             pass
         except ProtocolError as exc:
-            logger.warning("closing hixie-76 socket: %s", exc)
+            peer_log.warning("closing hixie-76 socket: %s", str(exc))
         self.close()
         self.on_close()
 

@@ -16,6 +16,7 @@ from tornado import web
 from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
+from tornadio2.peerlog import PeerLog
 from tornadio2.proto import to_utf8
 from tornadio2.session import ConnectionInfo, Session
 from tornadio2.stats import OTHER_REQUESTS, StatsCollector
@@ -26,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
 __all__ = ["PreflightHandler", "Server", "limit_request_body"]
 
 logger = logging.getLogger("tornadio2.preflight")
+peer_log = PeerLog(logger)
+# The access-log lines of answers a client can provoke at will (see _log).
+_access_log = PeerLog(logging.getLogger("tornado.access"))
 
 # A Content-Length with more digits than this is over any limit (and int()
 # of a very long digit string is refused by Python).
@@ -51,6 +55,7 @@ def limit_request_body(handler: web.RequestHandler, limit: int) -> bool:
         # that it does not also answer 400 for it.
         if len(length) <= _MAX_LENGTH_DIGITS:
             connection.set_max_body_size(int(length))
+        setattr(handler, "provoked", True)
         handler.set_status(413)
         handler.set_header("Content-Type", "text/plain; charset=UTF-8")
         handler.finish("Request body too large")
@@ -110,6 +115,9 @@ class PreflightHandler(web.RequestHandler):
     #: The transport this handler serves, as the counters name it; other
     #: requests (handshakes, ``?disconnect``) count together.
     name = OTHER_REQUESTS
+    #: Set for an answer a client can provoke at will (``413``, a handshake
+    #: over the admission limits): its access-log line is rate-limited.
+    provoked = False
 
     def initialize(self, server: Server) -> None:  # type: ignore[override]
         self.server = server
@@ -122,7 +130,7 @@ class PreflightHandler(web.RequestHandler):
         if not limit_request_body(self, self.server.settings["max_message_size"]):
             return
         if not self.preflight():
-            logger.warning("refused origin %r for %s", self.origin, self.request.path)
+            peer_log.warning("refused origin %s for %s", self.origin, self.request.path)
             self.refuse_origin()
 
     def data_received(self, chunk: bytes) -> None:
@@ -134,6 +142,15 @@ class PreflightHandler(web.RequestHandler):
 
     def on_finish(self) -> None:
         self._uncount()
+
+    def _log(self) -> None:
+        # Tornado's per-request access-log hook, kept for overriding: a flood
+        # of refused requests must not write a line (an ERROR for a 503) each.
+        if not self.provoked:
+            super()._log()
+            return
+        _access_log.warning("%d %s %s (%s)", self.get_status(), self.request.method,
+                            self.request.uri, self.request.remote_ip)
 
     def on_connection_close(self) -> None:
         # Tornado's version fails a streamed body still being read; without it

@@ -11,6 +11,7 @@ at most ``KEPT_HEADER_BYTES`` of its handshake's headers.
 
 import asyncio
 import gc
+import logging
 import time
 import tracemalloc
 
@@ -52,7 +53,8 @@ async def test_handshakes_over_max_sessions_are_refused_until_sessions_expire():
 
 
 @pytest.mark.gen_test(timeout=10)
-async def test_a_flooding_address_is_rate_limited_and_others_are_not():
+async def test_a_flooding_address_is_rate_limited_and_others_are_not(caplog):
+    caplog.set_level(logging.INFO)
     settings = {"handshake_rate": 2, "handshake_burst": 10}
     async with live_server(settings, xheaders=True) as server:
         flood = [await request(server.port, handshake_from("10.0.0.1")) for _ in range(200)]
@@ -61,6 +63,10 @@ async def test_a_flooding_address_is_rate_limited_and_others_are_not():
         assert 10 <= admitted <= 12, admitted
         assert all(status in (200, 503) for status, _, _ in flood)
         assert server.router.stats.handshake_refusals["rate"] == 200 - admitted
+        # The refusals' access-log lines are rate-limited, not one per refusal.
+        refused_lines = [record for record in caplog.records
+                         if record.name == "tornado.access" and record.levelno >= logging.WARNING]
+        assert len(refused_lines) <= 5, len(refused_lines)  # PeerLog.burst, over 190 refusals
         # Another address is served at once, during and after the flood.
         started = time.monotonic()
         status, _, body = await request(server.port, handshake_from("10.0.0.2"))
