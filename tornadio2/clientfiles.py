@@ -12,8 +12,10 @@ from typing import Any, List, Optional
 
 from tornado import web
 
-__all__ = ["find_client_path", "client_urls", "MissingClientHandler", "CLIENT_NOT_FOUND",
-           "CLIENT_NOT_SERVED"]
+from tornadio2.preflight import limit_request_body
+
+__all__ = ["find_client_path", "client_urls", "ClientFileHandler", "MissingClientHandler",
+           "CLIENT_NOT_FOUND", "CLIENT_NOT_SERVED"]
 
 _CLIENT_DIST = os.path.join("node_modules", "socket.io-client", "dist")
 
@@ -59,14 +61,32 @@ def client_urls(prefix: str, folder: Optional[str], missing: str = CLIENT_NOT_SE
                         {"message": missing})]
     files = {"path": folder}
     return [
-        web.url(prefix + r"/(socket\.io(?:\.min)?\.js)", web.StaticFileHandler, files),
+        web.url(prefix + r"/(socket\.io(?:\.min)?\.js)", ClientFileHandler, files),
         web.url(prefix + r"/static/flashsocket/(WebSocketMain(?:Insecure)?\.swf)",
-                web.StaticFileHandler, files),
+                ClientFileHandler, files),
     ]
 
 
+@web.stream_request_body
+class ClientFileHandler(web.StaticFileHandler):
+    """Serves a client file; a request with a body is refused (``413``) before it is read."""
+
+    def prepare(self) -> None:
+        limit_request_body(self, 0)
+
+    def data_received(self, chunk: bytes) -> None:
+        """A request for a file has no use for a body."""
+
+
+@web.stream_request_body
 class MissingClientHandler(web.RequestHandler):
     """Answers the client's URLs with ``404`` and a line saying how to get the client."""
+
+    def prepare(self) -> None:
+        limit_request_body(self, 0)
+
+    def data_received(self, chunk: bytes) -> None:
+        """A request for a file has no use for a body."""
 
     def initialize(self, message: str) -> None:  # type: ignore[override]
         self.message = message

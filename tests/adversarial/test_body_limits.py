@@ -28,6 +28,7 @@ URLS = [
     "/socket.io/1/flashsocket/SID",                 # the flashsocket GET
     "/socket.io/1/xhr-polling/SID",                 # a polling POST
     "/socket.io/1/jsonp-polling/SID?i=0",           # a polling POST
+    "/socket.io/socket.io.js",                      # the browser client (none served here)
 ]
 
 
@@ -47,6 +48,19 @@ async def test_declared_bodies_over_the_limit_get_413_before_being_read(method):
             assert time.monotonic() - started < 1.0
             writer.close()
         assert await normal_handshake(server.port) < 1.0
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_client_files_take_no_body(tmp_path):
+    (tmp_path / "socket.io.js").write_text("var io = {};")
+    async with live_server({"client_path": str(tmp_path)}) as server:
+        status, _, body = await request(
+            server.port, b"GET /socket.io/socket.io.js HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert (status, body) == (200, b"var io = {};")
+        status, _, body = await request(server.port, (
+            b"GET /socket.io/socket.io.js HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+            % HUGE))
+        assert (status, body) == (413, b"Request body too large")
 
 
 @pytest.mark.gen_test(timeout=10)
