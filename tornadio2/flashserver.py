@@ -16,6 +16,8 @@ from tornado import gen
 from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.tcpserver import TCPServer
 
+from tornadio2.accept import AcceptBackoff
+
 __all__ = ["FlashPolicyServer", "POLICY_REQUEST", "DEFAULT_POLICY"]
 
 logger = logging.getLogger("tornadio2.flashserver")
@@ -33,7 +35,7 @@ DEFAULT_POLICY = (
 DEFAULT_TIMEOUT = 5.0
 
 
-class FlashPolicyServer(TCPServer):
+class FlashPolicyServer(AcceptBackoff, TCPServer):
     """Answers Flash policy requests with ``policy_file``'s contents (or allow-all).
 
     It listens from its constructor, as TornadIO2's did:

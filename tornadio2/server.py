@@ -13,17 +13,15 @@ descriptors, they stop accepting for a while instead of retrying the
 failing ``accept()`` in a loop.
 """
 
-import errno
 import logging
-import socket
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Dict, Optional
 
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.web import Application
 
+from tornadio2.accept import AcceptBackoff
 from tornadio2.flashserver import FlashPolicyServer
-from tornadio2.periodic import Timeout
 
 __all__ = ["SocketServer", "GuardedHTTPServer", "server_limits", "DEFAULT_PORT",
            "IDLE_CONNECTION_TIMEOUT", "BODY_TIMEOUT"]
@@ -44,14 +42,6 @@ IDLE_CONNECTION_TIMEOUT = 65.0
 #: ``max_message_size``) needs 1.4 Mbit/s; real payloads are far smaller.
 BODY_TIMEOUT = 60.0
 
-# accept() errors that mean "no descriptor or memory left": retrying at once
-# fails again, so the listening socket rests for a while.
-_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-_FIRST_PAUSE = 0.05
-_LONGEST_PAUSE = 1.0
-# Connections accepted per readable event, as Tornado's own accept loop does.
-_ACCEPTS_PER_EVENT = 128
-
 
 def server_limits(idle_connection_timeout: float = IDLE_CONNECTION_TIMEOUT,
                   body_timeout: float = BODY_TIMEOUT) -> Dict[str, Any]:
@@ -64,70 +54,13 @@ def server_limits(idle_connection_timeout: float = IDLE_CONNECTION_TIMEOUT,
     return {"idle_connection_timeout": idle_connection_timeout, "body_timeout": body_timeout}
 
 
-class _AcceptLoop:
-    """Accepts connections on one listening socket; rests when descriptors run out."""
-
-    def __init__(self, sock: socket.socket, callback: Callable[[socket.socket, Any], None]) -> None:
-        self.sock = sock
-        self.callback = callback
-        self.loop = IOLoop.current()
-        self.pause = _FIRST_PAUSE
-        self.refused = 0  # accept() failures in the current burst
-        self.resting: Optional[Timeout] = None
-        self.loop.add_handler(sock, self._on_readable, IOLoop.READ)
-
-    def stop(self) -> None:
-        """Stop accepting (the socket stays open; its owner closes it)."""
-        if self.resting is not None:
-            self.resting.cancel()
-            self.resting = None
-        else:
-            self.loop.remove_handler(self.sock)
-        self.sock = None  # type: ignore[assignment]
-
-    def _on_readable(self, fd: Any, events: int) -> None:
-        for _ in range(_ACCEPTS_PER_EVENT):
-            if self.sock is None:
-                return
-            try:
-                connection, address = self.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except ConnectionAbortedError:
-                continue
-            except OSError as exc:
-                if exc.errno not in _EXHAUSTED:
-                    raise
-                self._rest(exc)
-                return
-            if self.refused:
-                logger.warning("accepting connections again after %d refused accept() calls",
-                               self.refused)
-                self.refused, self.pause = 0, _FIRST_PAUSE
-            self.callback(connection, address)
-
-    def _rest(self, exc: OSError) -> None:
-        if not self.refused:
-            logger.error("cannot accept connections (%s): pausing, then retrying with "
-                         "growing pauses up to %.1f s", exc.strerror, _LONGEST_PAUSE)
-        self.refused += 1
-        self.loop.remove_handler(self.sock)
-        self.resting = Timeout(self.loop, self.pause, self._resume)
-        self.pause = min(self.pause * 2, _LONGEST_PAUSE)
-
-    def _resume(self) -> None:
-        self.resting = None
-        if self.sock is not None:
-            self.loop.add_handler(self.sock, self._on_readable, IOLoop.READ)
-
-
-class GuardedHTTPServer(HTTPServer):
+class GuardedHTTPServer(AcceptBackoff, HTTPServer):
     """A Tornado ``HTTPServer`` with tornadio2's limits; it does not listen by itself.
 
     Keyword arguments not given take the values of :func:`server_limits`;
     when ``accept()`` fails for want of file descriptors (``EMFILE``,
-    ``ENFILE``) the server stops accepting for 50 ms, doubled on each failure
-    up to a second, and logs one line per burst, instead of spinning. Use it
+    ``ENFILE``) the server stops accepting for a while and logs once per
+    burst, instead of spinning (:mod:`tornadio2.accept`). Use it
     in place of ``HTTPServer`` when you do not use :class:`SocketServer`.
     """
 
@@ -135,16 +68,6 @@ class GuardedHTTPServer(HTTPServer):
         for name, value in server_limits().items():
             kwargs.setdefault(name, value)
         super().initialize(*args, **kwargs)
-
-    def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
-        """Start accepting connections on ``sockets`` (see Tornado's ``TCPServer``)."""
-        sockets = list(sockets)
-        super().add_sockets(sockets)
-        loop = IOLoop.current()
-        for sock in sockets:
-            # Tornado's accept handler, just registered, is swapped for one that rests.
-            loop.remove_handler(sock)
-            self._handlers[sock.fileno()] = _AcceptLoop(sock, self._handle_connection).stop
 
 
 class SocketServer(GuardedHTTPServer):

@@ -8,6 +8,8 @@ its CPU stays low, it logs once per burst, and once the attackers leave a
 normal client is served again within 2 s.
 """
 
+import asyncio
+import errno
 import os
 import socket
 import subprocess
@@ -17,7 +19,12 @@ import time
 from pathlib import Path
 from typing import List
 
+import pytest
+
 from tests.adversarial.attack import LOOPBACK, cpu_seconds
+from tornadio2.accept import AcceptBackoff, AcceptLoop
+from tornadio2.flashserver import FlashPolicyServer
+from tornadio2.server import GuardedHTTPServer, SocketServer
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 128
@@ -89,3 +96,39 @@ def test_exhausted_descriptors_do_not_spin_and_the_server_recovers():
                 server.kill()
                 server.wait()
             server.stdout.close()
+
+
+class _Exhausted(socket.socket):
+    """A listening socket whose ``accept()`` always fails as when descriptors run out."""
+
+    calls = 0
+
+    def accept(self):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+@pytest.mark.gen_test(timeout=5)
+async def test_the_accept_loop_rests_between_failures_and_logs_once(caplog):
+    listener = _Exhausted(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    client = socket.create_connection(listener.getsockname())  # keeps the listener readable
+    loop = AcceptLoop(listener, lambda connection, address: None)
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        loop.stop()
+        client.close()
+        listener.close()
+    # Pauses of 0.05, 0.1, 0.2 s...: a handful of calls, where a spinning loop makes thousands.
+    assert 2 <= listener.calls <= 6, listener.calls
+    assert [record.getMessage()[:26] for record in caplog.records
+            if record.name == "tornadio2.accept"] == ["cannot accept connections "]
+
+
+def test_every_listening_server_of_the_package_backs_off():
+    assert issubclass(GuardedHTTPServer, AcceptBackoff)
+    assert issubclass(SocketServer, AcceptBackoff)
+    assert issubclass(FlashPolicyServer, AcceptBackoff)
