@@ -4,7 +4,8 @@ Before the fix one client made 10,000 sessions in 2.4 s, each keeping its
 request headers (61 KB each with a 60 KB header) until it expired. Now
 ``max_sessions`` caps the live sessions, ``handshake_rate`` /
 ``handshake_burst`` limit each address, both refused with ``503`` and the
-native body ``handshake error`` (counted in the stats), a session that no
+native body ``handshake error`` (not a ``403``, after which a reconnecting
+0.9 client stops trying: wire-notes#handshake; counted in the stats), a session that no
 transport ever used expires after ``handshake_expiry``, and a session keeps
 at most ``KEPT_HEADER_BYTES`` of its handshake's headers.
 """
