@@ -149,7 +149,7 @@ class PacketHandlers:
                 frames = proto.decode_frames(payload, limit)
             except ProtocolError as exc:
                 self._stats.packets_dropped += 1
-                peer_log.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
+                peer_log.warning("session %s: unreadable payload dropped: %s", self.sid, str(exc))
                 return False
             if len(frames) > limit:
                 self._flood("session %s: a payload of more than %d packets; closing it", limit)
@@ -220,6 +220,8 @@ class PacketHandlers:
 
     def _flood(self, message: str, limit: int) -> None:
         """The client sent more than its budget: the session ends."""
+        if self.state is _CLOSED:
+            return  # counted when it closed
         peer_log.warning(message, self.sid, limit)
         self._stats.payloads_refused += 1
         self.close(reason="flood")
@@ -234,7 +236,7 @@ class PacketHandlers:
     def _bad_packet(self, error: ProtocolError) -> None:
         """A packet the client should not have sent: logged, and the session goes on."""
         self._stats.packets_dropped += 1
-        peer_log.warning("session %s: ignoring bad packet: %s", self.sid, error)
+        peer_log.warning("session %s: ignoring bad packet: %s", self.sid, str(error))
 
     def _target(self, ptype: int, endpoint: str, data: str, message_id: str,
                 ack_data: bool) -> Optional[Connection]:

@@ -264,3 +264,10 @@ def test_a_report_from_a_transport_no_longer_attached_is_ignored(make_session, t
     session.attach(transport)
     session.transport_buffered(FakeTransport(), 10_000)
     assert not session.is_closed
+
+
+def test_an_over_budget_payload_to_a_closed_session_is_not_counted_again(make_session, stats):
+    session = make_session(max_payload_packets=2)
+    session.close()
+    assert not session.receive_frames(payload(["8::"] * 3))
+    assert stats.payloads_refused == 0 and stats.disconnects["flood"] == 0
