@@ -25,7 +25,7 @@ PUBLIC_MODULES = [
     "proto", "conn", "session", "router", "server", "stats", "gen", "periodic",
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
     "polling", "persistent", "sessiontypes", "packets", "sessioncompat", "endpoints", "usercode",
-    "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics",
+    "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics", "peerlog",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
     "testing.transports",
 ]
