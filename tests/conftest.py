@@ -8,6 +8,7 @@ import pytest
 import tornado.ioloop
 
 from tests.fakes import FakeScheduler, FakeTransport, RecordingConnection
+from tornadio2 import peerlog
 from tornadio2.session import ConnectionInfo, Session, SessionConfig
 from tornadio2.sessioncontainer import SessionContainer
 from tornadio2.stats import StatsCollector
@@ -34,6 +35,13 @@ def io_loop() -> Iterator[tornado.ioloop.IOLoop]:
         finally:
             loop.close(all_fds=True)
             asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_peer_logs() -> Iterator[None]:
+    """Each test starts with the rate limits of peer-caused warnings cleared."""
+    peerlog.reset_all()
+    yield
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import (
 )
 
 from tornadio2 import proto
+from tornadio2.peerlog import PeerLog
 from tornadio2.rooms import Audience
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
 __all__ = ["SocketConnection", "event", "broadcast", "AckCallback"]
 
 logger = logging.getLogger("tornadio2.conn")
+#: Unknown events and ACK ids come from the client: rate-limited, values cut short.
+peer_log = PeerLog(logger)
 
 #: ``callback(original_message, ack_args)`` called when the client acknowledges.
 AckCallback = Callable[[Any, List[Any]], Any]
@@ -178,7 +181,7 @@ class SocketConnection:
         """
         handler = self._events.get(name)
         if handler is None:
-            logger.warning("%s has no handler for event %r", type(self).__name__, name)
+            peer_log.warning("%s has no handler for event %s", type(self).__name__, name)
             return None
         return handler(self, *args, **kwargs)
 
@@ -280,7 +283,7 @@ class SocketConnection:
         """Run the callback waiting for ACK ``ack_id``; unknown ids are logged."""
         entry = self._acks.pop(ack_id)
         if entry is None:
-            logger.warning("unknown ack id %s on endpoint %r", ack_id, self.endpoint or "")
+            peer_log.warning("unknown ack id %s on endpoint %s", ack_id, self.endpoint or "")
             return None
         _, callback, message = entry
         return callback(message, ack_args)

@@ -61,16 +61,18 @@ class Opening:
     """An endpoint whose ``on_open`` has not finished.
 
     ``waiting`` keeps the client's packets for the endpoint until it is
-    accepted; ``close_requested`` records a ``close()`` made meanwhile,
+    accepted (``waiting_bytes`` is the size of their data, which the session
+    bounds); ``close_requested`` records a ``close()`` made meanwhile,
     which refuses the endpoint when ``on_open`` returns.
     """
 
-    __slots__ = ("conn", "outlet", "waiting", "close_requested")
+    __slots__ = ("conn", "outlet", "waiting", "waiting_bytes", "close_requested")
 
     def __init__(self, outlet: Outlet) -> None:
         self.conn: Any = None  # set once the connection exists (it asks for its outlet first)
         self.outlet = outlet
         self.waiting: List[PacketFields] = []
+        self.waiting_bytes = 0
         self.close_requested = False
 
 

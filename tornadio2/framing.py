@@ -10,7 +10,7 @@ names. It must not import Tornado or any other part of tornadio2 except
 
 import re
 import sys
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from tornadio2.exceptions import ProtocolError
 
@@ -45,16 +45,19 @@ def encode_frames(packets: Sequence[str]) -> str:
     )
 
 
-def decode_frames(payload: str) -> List[str]:
+def decode_frames(payload: str, limit: Optional[int] = None) -> List[str]:
     """Split a payload into packet strings; a payload not framed is one packet.
 
-    Raises :class:`ProtocolError` when the framing is broken.
+    Raises :class:`ProtocolError` when the framing is broken. With ``limit``,
+    reading stops after ``limit + 1`` packets: a caller that finds more than
+    ``limit`` knows the payload is over its budget without paying for the rest.
     """
+    stop_after = sys.maxsize if limit is None else limit + 1
     if not payload.startswith(FRAME_SEPARATOR):
         return [payload]
     if _ASTRAL_RE.search(payload) is None:
         # Only BMP characters: code points and UTF-16 code units coincide.
-        return _split_frames(payload, len(payload), payload.find, payload.__getitem__)
+        return _split_frames(payload, len(payload), payload.find, payload.__getitem__, stop_after)
     raw = payload.encode(_UTF16, "surrogatepass")
     units = memoryview(raw).cast("H")
     sep = ord(FRAME_SEPARATOR)
@@ -68,7 +71,7 @@ def decode_frames(payload: str) -> List[str]:
     def take(span: slice) -> str:
         return raw[2 * span.start:2 * span.stop].decode(_UTF16, "surrogatepass")
 
-    return _split_frames(payload, len(units), find, take)
+    return _split_frames(payload, len(units), find, take, stop_after)
 
 
 def _split_frames(
@@ -76,11 +79,12 @@ def _split_frames(
     size: int,
     find: Callable[[str, int], int],
     take: Callable[[slice], str],
+    stop_after: int = sys.maxsize,
 ) -> List[str]:
     """Walk ``\\ufffdLEN\\ufffdPACKET`` frames over positions counted in code units."""
     packets = []
     pos = 0
-    while pos < size:
+    while pos < size and len(packets) < stop_after:
         if take(slice(pos, pos + 1)) != FRAME_SEPARATOR:
             raise ProtocolError("frame does not start with a separator at %d" % pos)
         digits_end = find(FRAME_SEPARATOR, pos + 1)

@@ -152,6 +152,21 @@ class TornadioCollector(Collector):
         yield CounterMetricFamily(PREFIX + "volatile_drops", "Volatile packets dropped because "
                                   "their client could not take them then.",
                                   value=stats.volatile_dropped)
+        yield from _limit_counters(stats)
+
+
+def _limit_counters(stats: StatsCollector) -> Iterator[CounterMetricFamily]:
+    """What the inbound and outbound limits dropped or closed (see the security guide)."""
+    for name, value, text in (
+            ("packets_dropped", stats.packets_dropped,
+             "Client packets dropped: unreadable, or for an endpoint that does not exist."),
+            ("payloads_refused", stats.payloads_refused,
+             "Sessions closed for a payload over the packet budget."),
+            ("opening_overflows", stats.opening_overflows,
+             "Sessions closed for too many packets waiting for an endpoint still opening."),
+            ("write_overflows", stats.write_overflows,
+             "Sessions closed because their socket's unwritten bytes passed the limit.")):
+        yield CounterMetricFamily(PREFIX + name, text, value=value)
 
 
 def _buckets(stats: StatsCollector, extra: str) -> Iterator[Traffic]:

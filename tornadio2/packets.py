@@ -14,18 +14,23 @@ Application code runs through :mod:`tornadio2.usercode`.
 
 import functools
 import logging
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 from tornadio2 import proto, usercode
 from tornadio2.endpoints import Endpoints, Opening, Outlet
 from tornadio2.exceptions import ConnectionRejected, ProtocolError
+from tornadio2.peerlog import PeerLog
 from tornadio2.rooms import RoomRegistry
-from tornadio2.sessiontypes import Connection, ConnectionInfo, SessionState, Transport
-from tornadio2.stats import Traffic
+from tornadio2.sessiontypes import (
+    Connection, ConnectionInfo, Scheduler, SessionConfig, SessionState, Transport,
+)
+from tornadio2.stats import StatsCollector, Traffic
 
 __all__ = ["PacketHandlers", "HANDLER_NAMES"]
 
 logger = logging.getLogger("tornadio2.session")
+#: What the client caused (bad packets, unknown endpoints, floods): rate-limited, values cut short.
+peer_log = PeerLog(logger)
 
 #: Handler method of each packet type, by type number.
 HANDLER_NAMES = (
@@ -61,13 +66,20 @@ class PacketHandlers:
     sid: str
     state: SessionState
     info: ConnectionInfo
+    config: SessionConfig
     conn: Connection
     transport: Optional[Transport]
+    _scheduler: Scheduler
+    _stats: StatsCollector
     _traffic: Traffic
     _endpoints: Endpoints
     rooms: RoomRegistry
     _queue: List[str]
     _holding: int
+    #: Packets of payloads received and not yet handled (read a slice per loop turn).
+    _backlog: Deque[str]
+    _backlog_bytes: int
+    _on_read: List[Callable[[], None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -100,16 +112,18 @@ class PacketHandlers:
     def _user_failed(self, func: Any, error: BaseException) -> None:
         raise NotImplementedError
 
-    def receive_frame(self, frame: str) -> None:
+    def receive_frame(self, frame: str) -> bool:
         """Handle one frame a socket read: a packet, or a payload of several.
 
         A socket needs no holding back of replies (each packet is its own
         frame, see :meth:`send_packet`), so a lone packet goes straight to
-        its handler.
+        its handler. True when a large payload is still being handled
+        (:attr:`reading`): the socket should wait (:meth:`when_read`) before
+        it reads the next frame.
         """
         if frame[:1] == _FRAME_SEPARATOR:
-            self.receive_frames(frame)
-        elif self.state is not _CLOSED:
+            return self.receive_frames(frame) and bool(self._backlog)
+        if self.state is not _CLOSED:
             self._traffic.packets_in += 1
             # _receive_packet written out: every socket message comes this way,
             # and the call it saves is some 5 % of the library's time per message.
@@ -118,21 +132,33 @@ class PacketHandlers:
                 self._handlers[ptype](self, endpoint, data, message_id, ack_data)
             except ProtocolError as exc:
                 self._bad_packet(exc)
+        return False
 
     def receive_frames(self, payload: str) -> bool:
-        """Handle a payload of one or more packets; ``False`` if it was unreadable.
+        """Handle a payload of one or more packets; ``False`` if it was refused.
 
         Replies produced while the payload is handled wait in the queue and go
         out in one flush, so that a polling POST's replies share one response.
+        A payload of more than ``payload_slice_packets`` packets is handled a
+        slice per turn of the event loop (:attr:`reading` is true meanwhile,
+        and later payloads wait their turn); one of more than
+        ``max_payload_packets`` closes the session unread.
         """
         if payload[:1] != _FRAME_SEPARATOR:
             frames: Sequence[str] = (payload,)
         else:
+            limit = self.config.max_payload_packets
             try:
-                frames = proto.decode_frames(payload)
+                frames = proto.decode_frames(payload, limit)
             except ProtocolError as exc:
-                logger.warning("session %s: unreadable payload dropped: %s", self.sid, exc)
+                self._stats.packets_dropped += 1
+                peer_log.warning("session %s: unreadable payload dropped: %s", self.sid, str(exc))
                 return False
+            if len(frames) > limit:
+                self._flood("session %s: a payload of more than %d packets; closing it", limit)
+                return False
+        if self._backlog or len(frames) > self.config.payload_slice_packets:
+            return self._add_to_backlog(frames, len(payload))
         self._traffic.packets_in += len(frames)
         self._holding += 1
         try:
@@ -146,6 +172,63 @@ class PacketHandlers:
             self.flush()
         return True
 
+    @property
+    def reading(self) -> bool:
+        """True while packets of a large payload wait to be handled."""
+        return bool(self._backlog)
+
+    def when_read(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once every payload received so far is handled (or dropped)."""
+        if self._backlog:
+            self._on_read.append(callback)
+        else:
+            callback()
+
+    def _add_to_backlog(self, frames: Sequence[str], size: int) -> bool:
+        backlog, config = self._backlog, self.config
+        if (len(backlog) + len(frames) > config.max_payload_packets
+                or self._backlog_bytes + size > config.max_backlog_bytes):
+            self._flood("session %s: more than %d packets waiting to be read; closing it",
+                        config.max_payload_packets)
+            return False
+        self._traffic.packets_in += len(frames)
+        idle = not backlog
+        backlog.extend(frames)
+        self._backlog_bytes += size
+        if idle:
+            self._read_backlog()
+        return True
+
+    def _read_backlog(self) -> None:
+        """Handle one slice of the backlog; the rest on a later turn of the loop."""
+        backlog = self._backlog
+        self._holding += 1
+        try:
+            for _ in range(min(len(backlog), self.config.payload_slice_packets)):
+                if self.state is _CLOSED:
+                    break
+                self._receive_packet(backlog.popleft())
+        finally:
+            self._holding -= 1
+        if self._queue:
+            self.flush()
+        if backlog and self.state is not _CLOSED:
+            self._scheduler.call_later(0, self._read_backlog)
+            return
+        backlog.clear()
+        self._backlog_bytes = 0
+        callbacks, self._on_read = self._on_read, []
+        for callback in callbacks:
+            callback()
+
+    def _flood(self, message: str, limit: int) -> None:
+        """The client sent more than its budget: the session ends."""
+        if self.state is _CLOSED:
+            return  # counted when it closed
+        peer_log.warning(message, self.sid, limit)
+        self._stats.payloads_refused += 1
+        self.close(reason="flood")
+
     def _receive_packet(self, text: str) -> None:
         try:
             ptype, endpoint, data, message_id, ack_data = proto.parse_packet(text)
@@ -155,7 +238,8 @@ class PacketHandlers:
 
     def _bad_packet(self, error: ProtocolError) -> None:
         """A packet the client should not have sent: logged, and the session goes on."""
-        logger.warning("session %s: ignoring bad packet: %s", self.sid, error)
+        self._stats.packets_dropped += 1
+        peer_log.warning("session %s: ignoring bad packet: %s", self.sid, str(error))
 
     def _target(self, ptype: int, endpoint: str, data: str, message_id: str,
                 ack_data: bool) -> Optional[Connection]:
@@ -165,9 +249,22 @@ class PacketHandlers:
             opening = self._endpoints.opening(endpoint)
             if opening is not None:
                 opening.waiting.append((ptype, endpoint, data, message_id, ack_data))
+                opening.waiting_bytes += len(data)
+                if (len(opening.waiting) > self.config.max_queue_length
+                        or opening.waiting_bytes > self.config.max_queue_bytes):
+                    self._opening_overflow(opening)
             else:
-                logger.warning("session %s: packet for unknown endpoint %r", self.sid, endpoint)
+                self._stats.packets_dropped += 1
+                peer_log.warning("session %s: packet for unknown endpoint %s", self.sid, endpoint)
         return conn
+
+    def _opening_overflow(self, opening: Opening) -> None:
+        peer_log.warning("session %s: %d packets (%d bytes) waiting for an endpoint still "
+                         "opening; closing it", self.sid, len(opening.waiting),
+                         opening.waiting_bytes)
+        opening.waiting.clear()
+        self._stats.opening_overflows += 1
+        self.close(reason="flood")
 
     # One handler per packet type; each takes the packet's fields by name.
 
@@ -188,7 +285,8 @@ class PacketHandlers:
             return
         conn_class = self.conn.get_endpoint(name)
         if conn_class is None:
-            logger.warning("session %s: no endpoint %r", self.sid, name)
+            self._stats.packets_dropped += 1
+            peer_log.warning("session %s: no endpoint %s", self.sid, name)
             return
         query = query or (data[1:] if data.startswith("?") else "")
         info = self.info.with_query(query) if query else self.info
@@ -281,8 +379,8 @@ class PacketHandlers:
             usercode.run(conn.deque_ack, (ack_id, args), None, self._user_failed)
 
     def _on_error(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
-        logger.info("session %s: client reported error %r on endpoint %r",
-                    self.sid, data, endpoint)
+        peer_log.info("session %s: client reported error %s on endpoint %s",
+                      self.sid, data, endpoint)
 
     def _on_noop(self, endpoint: str, data: str, message_id: str, ack_data: bool) -> None:
         pass

@@ -16,12 +16,15 @@ per template); everything the peer sent goes in the arguments.
 import logging
 import reprlib
 import time
+import weakref
 from typing import Any, Callable, Dict, List
 
-__all__ = ["PeerLog", "peer_value"]
+__all__ = ["PeerLog", "peer_value", "reset_all"]
 
 #: Marks a value cut short by :func:`peer_value`.
 ELLIPSIS = "..."
+#: Every PeerLog made, for :func:`reset_all`.
+_INSTANCES: "weakref.WeakSet[PeerLog]" = weakref.WeakSet()
 #: Plain numbers up to this many bits are passed to the logger unchanged (so ``%d`` works).
 _PLAIN_INT_BITS = 64
 
@@ -88,6 +91,7 @@ class PeerLog:
         self.limit = limit
         self.clock = clock
         self._windows: Dict[str, _Window] = {}
+        _INSTANCES.add(self)
 
     def warning(self, msg: str, *args: Any) -> bool:
         """Log ``msg % args`` at WARNING unless this template is over its burst.
@@ -133,7 +137,17 @@ class PeerLog:
         window = self._windows.get(msg)
         return window.suppressed if window is not None else 0
 
+    def reset(self) -> None:
+        """Forget every count: the next lines of every template are written again."""
+        self._windows.clear()
+
     def _report_suppressed(self, level: int, msg: str, window: _Window) -> None:
         if window.suppressed:
             self.logger.log(level, "%d similar messages suppressed: %s", window.suppressed, msg)
             window.suppressed = 0
+
+
+def reset_all() -> None:
+    """:meth:`PeerLog.reset` every PeerLog (for tests that look for a line)."""
+    for peerlog in list(_INSTANCES):
+        peerlog.reset()

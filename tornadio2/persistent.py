@@ -6,6 +6,7 @@ It parses no packets and owns no timers; heartbeats are the session's. The
 hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 """
 
+import functools
 import logging
 from typing import Any, Optional, Sequence, Union
 
@@ -48,6 +49,9 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         self._probing = False
         # Where payload bytes are counted; None unless the router's stats count them.
         self._bytes: Optional[Traffic] = None
+        # Bytes of frames handed to the stream and not yet written (counted only
+        # while the stream has a backlog; reported to the session, which decides).
+        self._unwritten = 0
 
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
@@ -95,21 +99,28 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         self.send_messages([NOT_HANDSHAKEN])
         self.close()
 
-    def on_message(self, message: Any) -> None:
+    def on_message(self, message: Any) -> "Optional[Future[None]]":
+        """Hand a text frame to the session.
+
+        While the session is still handling a large payload, the returned
+        future makes Tornado wait before it reads the next frame.
+        """
         session = self.session
         if session is None:
-            return
+            return None
         if message.__class__ is not str:
             logger.debug("ignoring a binary frame on session %s", session.sid)
-            return
+            return None
         if self._probing:
             self._probing = False
             self._attach(session)
             if self.session is None:
-                return
+                return None
         if self._bytes is not None:
             self._bytes.bytes_in += len(message) if message.isascii() else utf8_length(message)
-        session.receive_frame(message)
+        if session.receive_frame(message):
+            return _when_read(session)
+        return None
 
     def on_close(self) -> None:
         if self._counted:
@@ -125,18 +136,35 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
     # -- Transport -----------------------------------------------------------------
 
     def send_messages(self, packets: Sequence[str]) -> None:
-        """Write each packet as one text frame."""
+        """Write each packet as one text frame; report what the client has not taken."""
+        written = None
         try:
             for packet in packets:
                 if self._bytes is not None:
                     self._bytes.bytes_out += (
                         len(packet) if packet.isascii() else utf8_length(packet))
                 try:
-                    self.write_message(packet)
+                    written = self.write_message(packet)
                 except UnicodeEncodeError:  # a lone surrogate: U+FFFD, as node writes it
-                    self.write_message(to_utf8(packet))
+                    written = self.write_message(to_utf8(packet))
         except websocket.WebSocketClosedError:
             logger.debug("websocket closed while sending")
+            return
+        if written is not None and self.busy():
+            self._left_unwritten(packets, written)
+
+    def _left_unwritten(self, packets: Sequence[str], written: "Future[None]") -> None:
+        # Frames go out in order: once the last one is written, so is the batch.
+        size = sum(utf8_length(packet) for packet in packets)
+        self._unwritten += size
+        written.add_done_callback(functools.partial(self._written, size))
+        if self.session is not None:
+            self.session.transport_buffered(self, self._unwritten)
+
+    def _written(self, size: int, future: "Future[None]") -> None:
+        self._unwritten -= size
+        if not future.cancelled():
+            future.exception()  # retrieved: a closed socket is not worth a log here
 
     def busy(self) -> bool:
         """Whether frames written earlier are still waiting to go out."""
@@ -211,7 +239,9 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
             while not parser.closed and not stream.closed():
                 data = await stream.read_bytes(65536, partial=True)
                 for message in parser.feed(data):
-                    self.on_message(message)
+                    reading = self.on_message(message)
+                    if reading is not None:
+                        await reading
         except StreamClosedError:
             pass
         except ProtocolError as exc:
@@ -237,6 +267,18 @@ class TornadioFlashSocketHandler(TornadioWebSocketHandler):
             super().close(code, reason)
         elif not stream.closed():
             stream.write(hixie76.CLOSE_FRAME).add_done_callback(lambda _: stream.close())
+
+
+def _when_read(session: Session) -> "Future[None]":
+    """A future done once ``session`` has handled every payload it was given."""
+    done: "Future[None]" = Future()
+
+    def finish() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    session.when_read(finish)
+    return done
 
 
 def _consume_stream_error(future: "Future[None]") -> None:

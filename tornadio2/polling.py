@@ -110,8 +110,8 @@ class TornadioPollingHandlerBase(PreflightHandler):
         self.send_messages([NOT_HANDSHAKEN])
         self.session_closed()
 
-    def post(self, session_id: str) -> None:
-        """Hand the POSTed packets to the session and answer ``1``."""
+    async def post(self, session_id: str) -> None:
+        """Hand the POSTed packets to the session and answer ``1`` once they are handled."""
         session = self.server.session_for(session_id, self.request)
         if session is not None:
             payload = self.read_payload()
@@ -120,6 +120,10 @@ class TornadioPollingHandlerBase(PreflightHandler):
                 return
             if self._bytes is not None:
                 self._bytes.bytes_in += utf8_length(payload)
+            if session.reading:  # a large payload, handled a slice per turn of the loop
+                read: "Future[None]" = Future()
+                session.when_read(lambda: read.done() or read.set_result(None))
+                await read
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_cors_headers()
         if self.origin:

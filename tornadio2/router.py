@@ -82,6 +82,20 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     # for node_modules/socket.io-client/dist in the working directory and its
     # parents; None serves no client files.
     "client_path": "auto",
+    # Bytes (UTF-8) a session may hold for an absent client before it is closed;
+    # also bounds the packets waiting for an endpoint whose on_open runs (with
+    # max_queue_length).
+    "max_queue_bytes": 10 * 1024 * 1024,
+    # Bytes a websocket or flashsocket may have handed to its stream and not yet
+    # written (a client that does not read): volatile packets are dropped
+    # meanwhile; past it, the session is closed.
+    "websocket_write_limit": 10 * 1024 * 1024,
+    # Packets one POST or frame may carry (and the payloads not yet handled of a
+    # session, together); more closes the session unread.
+    "max_payload_packets": 10000,
+    # Packets of a large payload handled per turn of the event loop, so that
+    # other clients are served meanwhile.
+    "payload_slice_packets": 1000,
     # Seconds a websocket upgrade may take to finish its handshake after its
     # headers (the 8 key bytes of a hixie-76 flashsocket upgrade).
     "upgrade_timeout": 10,
@@ -124,6 +138,11 @@ class TornadioRouter:
             session_expiry=self.settings["session_expiry"],
             poll_timeout=self.settings["xhr_polling_timeout"],
             max_queue_length=self.settings["max_queue_length"],
+            max_queue_bytes=self.settings["max_queue_bytes"],
+            max_payload_packets=self.settings["max_payload_packets"],
+            max_backlog_bytes=self.settings["max_message_size"],
+            payload_slice_packets=self.settings["payload_slice_packets"],
+            websocket_write_limit=self.settings["websocket_write_limit"],
             handshake_expiry=self._handshake_expiry(),
         )
         self.admission = Admission(self.settings["max_sessions"], self.settings["handshake_rate"],
@@ -141,6 +160,8 @@ class TornadioRouter:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
         if self.settings["client_timeout"] <= 0:
             raise ValueError("client_timeout must be positive")
+        if self.settings["payload_slice_packets"] < 1:
+            raise ValueError("payload_slice_packets must be at least 1")
 
     def _handshake_expiry(self) -> float:
         # Never longer than session_expiry: a never-used session is the cheapest to drop.

@@ -14,22 +14,23 @@ time comes from an injected :class:`Scheduler`, bytes go through a
 :mod:`tornadio2.usercode`, whose error policy applies.
 """
 
+import collections
 import functools
 import inspect
 import logging
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Deque, List, Optional
 
 from tornadio2 import proto, usercode
 from tornadio2.endpoints import Endpoints, Outlet
 from tornadio2.exceptions import ConnectionRejected, SessionClosedError
-from tornadio2.packets import HANDLER_NAMES, PacketHandlers
+from tornadio2.packets import HANDLER_NAMES, PacketHandlers, peer_log
 from tornadio2.rooms import RoomRegistry
 from tornadio2.sessioncompat import SessionNames
 from tornadio2.sessiontypes import (
     Connection, ConnectionInfo, Scheduler, SessionConfig, SessionHooks, SessionState, TimerHandle,
     Transport,
 )
-from tornadio2.stats import NO_TRANSPORT, StatsCollector
+from tornadio2.stats import NO_TRANSPORT, StatsCollector, utf8_length
 
 __all__ = [
     "SessionState", "ConnectionInfo", "Transport", "Scheduler", "TimerHandle", "Connection",
@@ -66,7 +67,8 @@ class Session(PacketHandlers, SessionNames):
     __slots__ = (
         "sid", "info", "config", "state", "transport", "expires_at", "conn", "rooms", "server",
         "_scheduler", "_stats", "_traffic", "_hooks", "_outlet", "_endpoints", "_queue", "_holding",
-        "_heartbeat", "_poll_timer", "_probe_timer",
+        "_heartbeat", "_poll_timer", "_probe_timer", "_queue_bytes", "_backlog", "_backlog_bytes",
+        "_on_read",
     )
 
     def __init__(self, sid: str, conn_class: Callable[["Session", Optional[str]], Connection],
@@ -93,7 +95,11 @@ class Session(PacketHandlers, SessionNames):
         #: The rooms its connections join (the router's, shared by every session).
         self.rooms = rooms if rooms is not None else RoomRegistry()
         self._queue: List[str] = [proto.connect()]
+        self._queue_bytes = 0  # of the packets queued by send_packet
         self._holding = 0
+        self._backlog: Deque[str] = collections.deque()
+        self._backlog_bytes = 0
+        self._on_read: List[Callable[[], None]] = []
         self._heartbeat: Optional[TimerHandle] = None
         self._poll_timer: Optional[TimerHandle] = None
         self._probe_timer: Optional[TimerHandle] = None
@@ -138,6 +144,7 @@ class Session(PacketHandlers, SessionNames):
         self.state = _CLOSED
         self._outlet.close()
         self._queue.clear()
+        self._queue_bytes = 0
 
     def outlet_for(self, endpoint: Optional[str]) -> Outlet:
         """The outlet a new connection of ``endpoint`` sends through.
@@ -248,6 +255,7 @@ class Session(PacketHandlers, SessionNames):
             self._start_expiry()  # keep the last words for the client's next poll
         else:
             self._queue.clear()
+            self._queue_bytes = 0
             self._hooks.ended(self)
 
     def _deliver_last_words(self, transport: Transport) -> None:
@@ -287,10 +295,13 @@ class Session(PacketHandlers, SessionNames):
             transport.send_messages((packet,))
             return
         self._queue.append(packet)
-        if len(self._queue) > self.config.max_queue_length:
-            logger.warning("session %s: %d packets waiting for the client; closing it",
-                           self.sid, len(self._queue))
+        self._queue_bytes += utf8_length(packet)
+        if (len(self._queue) > self.config.max_queue_length
+                or self._queue_bytes > self.config.max_queue_bytes):
+            peer_log.warning("session %s: %d packets (%d bytes) waiting for the client; closing it",
+                             self.sid, len(self._queue), self._queue_bytes)
             self._queue.clear()
+            self._queue_bytes = 0
             self._stats.queue_overflows += 1
             self.close(reason="queue_overflow")
             return
@@ -312,6 +323,20 @@ class Session(PacketHandlers, SessionNames):
         self.send_packet(packet)
         return True
 
+    def transport_buffered(self, transport: Transport, unwritten: int) -> None:
+        """``transport`` holds ``unwritten`` bytes its client has not taken yet.
+
+        Sockets report it when a write leaves bytes behind. Meanwhile volatile
+        packets are dropped (:meth:`send_volatile`); past the
+        ``websocket_write_limit`` the session ends, as its client is not reading.
+        """
+        if (unwritten > self.config.websocket_write_limit and self.transport is transport
+                and self.state is not _CLOSED):
+            peer_log.warning("session %s: %d bytes written and not taken by the client; "
+                             "closing it", self.sid, unwritten)
+            self._stats.write_overflows += 1
+            self.close(send_disconnect=False, reason="queue_overflow")
+
     def flush(self) -> None:
         """Hand every queued packet to the attached transport, if any."""
         if self.transport is not None and self._queue:
@@ -321,6 +346,7 @@ class Session(PacketHandlers, SessionNames):
         if not self._queue:
             return False
         packets, self._queue = self._queue, []
+        self._queue_bytes = 0
         if transport.oneshot and self.transport is transport:
             self.transport = None
             self._cancel_timer("_poll_timer")

@@ -45,6 +45,16 @@ class SessionConfig:
     session_expiry: float = 30
     poll_timeout: float = 20  # how long a polling GET is held before a noop
     max_queue_length: int = 10000
+    #: Bytes (UTF-8) the outbound queue, or an endpoint still opening, may hold.
+    max_queue_bytes: int = 10 * 1024 * 1024
+    #: Packets one payload, or the unread backlog of several, may carry.
+    max_payload_packets: int = 10000
+    #: Bytes the unread backlog of payloads may hold (the router's ``max_message_size``).
+    max_backlog_bytes: int = 10 * 1024 * 1024
+    #: Packets of a large payload handled per turn of the event loop.
+    payload_slice_packets: int = 1000
+    #: Bytes a socket may have handed to its stream and not yet written.
+    websocket_write_limit: int = 10 * 1024 * 1024
     # How long a session lives after its handshake if no transport ever
     # attaches; None: session_expiry.
     handshake_expiry: Optional[float] = None

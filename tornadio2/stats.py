@@ -35,9 +35,11 @@ OTHER_REQUESTS = "other"
 #: Why sessions end: the client left or asked to, the application (or a
 #: shutdown) closed it, the client stopped answering heartbeats, a detached
 #: session outlived ``session_expiry``, the application refused the
-#: handshake, application code raised, too many packets waited for the client.
+#: handshake, application code raised, too many packets (or bytes) waited for
+#: the client, the client sent more than its budget (a payload of too many
+#: packets, too many packets for an endpoint still opening).
 DISCONNECT_REASONS = ("client", "server", "heartbeat_timeout", "expiry", "refused", "error",
-                      "queue_overflow")
+                      "queue_overflow", "flood")
 #: Why handshakes are refused: by the application's ``on_open`` (``False``,
 #: ``ConnectionRejected``, ``HTTPError``), by the origin policy, by an
 #: exception in ``on_open`` (answered ``500``), by the ``max_sessions`` cap,
@@ -142,6 +144,14 @@ class StatsCollector:
         self.queue_overflows = 0
         #: Volatile packets dropped because their client could not take them then.
         self.volatile_dropped = 0
+        #: Client packets dropped: unreadable, or for an endpoint that does not exist.
+        self.packets_dropped = 0
+        #: Sessions closed for a payload (or a backlog of payloads) over the packet budget.
+        self.payloads_refused = 0
+        #: Sessions closed for too many packets waiting for an endpoint still opening.
+        self.opening_overflows = 0
+        #: Sessions closed because their socket's unwritten bytes passed ``websocket_write_limit``.
+        self.write_overflows = 0
         # Packets counted through on_packet_sent/on_packet_recv, outside any transport.
         self._packets_sent_other = 0
         self._packets_recv_other = 0
@@ -303,6 +313,11 @@ class StatsCollector:
             "packets_sent_ps": self.packets_sent_ps.last_average,
             "packets_recv_ps": self.packets_recv_ps.last_average,
             "volatile_dropped": self.volatile_dropped,
+            "packets_dropped": self.packets_dropped,
+            "payloads_refused": self.payloads_refused,
+            "opening_overflows": self.opening_overflows,
+            "queue_overflows": self.queue_overflows,
+            "write_overflows": self.write_overflows,
             "active_sessions": self.active_sessions,
             "max_sessions": self.max_sessions,
             "active_connections": self.active_connections,

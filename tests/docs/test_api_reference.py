@@ -25,7 +25,8 @@ PUBLIC_MODULES = [
     "proto", "conn", "session", "router", "server", "stats", "gen", "periodic",
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
     "polling", "persistent", "sessiontypes", "packets", "sessioncompat", "endpoints", "usercode",
-    "origin", "admission", "peerlog", "accept", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics",
+    "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics", "peerlog",
+    "admission", "accept",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
     "testing.transports",
 ]

@@ -199,7 +199,7 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
         for transport, value in values.items():
             samples[(name, (("transport", transport),))] = value
     disconnects = {"client": 1, "server": 1, "heartbeat_timeout": 1, "expiry": 1,
-                   "refused": 1, "error": 0, "queue_overflow": 0}
+                   "refused": 1, "error": 0, "queue_overflow": 0, "flood": 0}
     for reason, value in disconnects.items():
         samples[("tornadio2_disconnects_total", (("reason", reason),))] = value
     for reason, value in {"unauthorized": 1, "origin": 0, "error": 0, "capacity": 0,
@@ -209,6 +209,8 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
     samples[("tornadio2_acks_pending", ())] = 1
     samples[("tornadio2_queue_overflows_total", ())] = 0
     samples[("tornadio2_volatile_drops_total", ())] = 1
+    for name in ("packets_dropped", "payloads_refused", "opening_overflows", "write_overflows"):
+        samples[("tornadio2_%s_total" % name, ())] = 0
     return samples
 
 

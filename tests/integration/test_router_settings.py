@@ -28,6 +28,10 @@ DEFAULTS = {
     "allowed_origins": "*",
     "max_message_size": 10 * 1024 * 1024,
     "max_queue_length": 10000,
+    "max_queue_bytes": 10 * 1024 * 1024,
+    "websocket_write_limit": 10 * 1024 * 1024,
+    "max_payload_packets": 10000,
+    "payload_slice_packets": 1000,
 }
 
 

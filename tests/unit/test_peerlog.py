@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tornadio2.peerlog import PeerLog, peer_value
+from tornadio2.peerlog import PeerLog, peer_value, reset_all
 
 LOGGER = "tornadio2.test_peerlog"
 
@@ -143,3 +143,12 @@ def test_info_is_rate_limited_too(peerlog, caplog):
 def test_defaults_match_the_documented_api():
     log = PeerLog(logging.getLogger(LOGGER))
     assert (log.burst, log.interval, log.limit) == (5, 10.0, 80)
+
+
+def test_reset_all_lets_every_template_log_again(peerlog, caplog):
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        for n in range(5):
+            peerlog.warning("bad packet %s", n)
+        reset_all()
+        assert peerlog.warning("bad packet %s", 5)
+    assert peerlog.suppressed("bad packet %s") == 0

@@ -10,6 +10,7 @@ DUMP_KEYS = {
     "connections_active", "connections_max", "connections_total", "connections_ps",
     "packets_sent_total", "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
     "volatile_dropped",
+    "packets_dropped", "payloads_refused", "opening_overflows", "queue_overflows", "write_overflows",
     # TornadIO2's names
     "active_sessions", "max_sessions", "active_connections", "max_connections",
 }
