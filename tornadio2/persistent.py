@@ -150,8 +150,18 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         except websocket.WebSocketClosedError:
             logger.debug("websocket closed while sending")
             return
-        if written is not None and self.busy():
+        if written is None:
+            return
+        if self.busy():
             self._left_unwritten(packets, written)
+        elif self._stream_closed():
+            # The write closed the stream (the peer reset it): its outcome is
+            # an error that nobody else will read.
+            written.add_done_callback(_retrieve_outcome)
+
+    def _stream_closed(self) -> bool:
+        stream = self._hixie_stream or getattr(self.ws_connection, "stream", None)
+        return stream is None or stream.closed()
 
     def _left_unwritten(self, packets: Sequence[str], written: "Future[None]") -> None:
         # Frames go out in order: once the last one is written, so is the batch.
@@ -279,6 +289,11 @@ def _when_read(session: Session) -> "Future[None]":
 
     session.when_read(finish)
     return done
+
+
+def _retrieve_outcome(future: "Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _consume_stream_error(future: "Future[None]") -> None:
