@@ -141,6 +141,12 @@ class StatsCollector:
         self.queue_overflows = 0
         #: Volatile packets dropped because their client could not take them then.
         self.volatile_dropped = 0
+        #: Which broker carries room sends between processes ('local': none).
+        self.broker = "local"
+        #: Health flag: whether the broker is connected (always True for 'local').
+        self.broker_connected = True
+        #: Publishes dropped because the broker was away longer than the outage window.
+        self.broker_dropped = 0
         # Packets counted through on_packet_sent/on_packet_recv, outside any transport.
         self._packets_sent_other = 0
         self._packets_recv_other = 0
@@ -302,6 +308,8 @@ class StatsCollector:
             "packets_sent_ps": self.packets_sent_ps.last_average,
             "packets_recv_ps": self.packets_recv_ps.last_average,
             "volatile_dropped": self.volatile_dropped,
+            "broker_connected": int(self.broker_connected),
+            "broker_dropped": self.broker_dropped,
             "active_sessions": self.active_sessions,
             "max_sessions": self.max_sessions,
             "active_connections": self.active_connections,

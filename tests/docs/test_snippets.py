@@ -311,6 +311,7 @@ async def monitoring(lab: Lab) -> None:
             "sessions_active", "sessions_max", "sessions_total", "connections_active",
             "connections_max", "connections_total", "connections_ps", "packets_sent_total",
             "packets_recv_total", "packets_sent_ps", "packets_recv_ps", "volatile_dropped",
+            "broker_connected", "broker_dropped",
             "active_sessions", "max_sessions", "active_connections", "max_connections"}
         assert (stats["sessions_active"], stats["sessions_total"]) == (1, 1)
 
