@@ -56,6 +56,9 @@ class Broker(Protocol):
     def stop(self) -> None:
         """Stop listening and publishing."""
 
+    async def wait_closed(self) -> None:
+        """Wait until what :meth:`stop` began is over (connections closed)."""
+
 
 class LocalBroker:
     """The in-process default: every member is in this process, nothing is published."""
@@ -73,6 +76,9 @@ class LocalBroker:
 
     def stop(self) -> None:
         """Nothing to stop."""
+
+    async def wait_closed(self) -> None:
+        """Nothing to wait for."""
 
 
 def new_host_id() -> str:

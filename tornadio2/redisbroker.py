@@ -10,8 +10,8 @@ writer task drains in pipelined batches.
 When Redis goes away, local delivery goes on. The listener reconnects with
 a capped, jittered backoff that starts again from the bottom after each
 success. Publishes wait in the backlog; once the listener is subscribed
-again, and the other processes are too (as many subscribers as the last
-publish reached, or :data:`SETTLE_MAX` seconds), the ones younger than the
+again, and the other processes are too (as many subscribers as were counted
+before the outage, or :data:`SETTLE_MAX` seconds), the ones younger than the
 outage window are sent and the older ones are dropped, counted in
 ``stats.broker_dropped`` with one log line per outage.
 """
@@ -49,6 +49,8 @@ RETRY_MAX = 1.0
 CONNECT_TIMEOUT = 3.0
 #: Seconds to wait, after an outage, for the other processes to subscribe again.
 SETTLE_MAX = 2 * RETRY_MAX + 1.0
+#: Seconds between two counts of the processes subscribed (what an outage waits for).
+PEER_REFRESH = 1.0
 #: Messages published in one pipeline.
 BATCH = 500
 #: Messages kept during an outage at most; beyond, the oldest are dropped.
@@ -146,7 +148,13 @@ class RedisBroker:
         self._peers = 0  # subscribers the last publish reached
         self._outage_since: Optional[float] = None
         self._outage_dropped = 0
+        self._closing: Optional["asyncio.Future[None]"] = None
         self._set_connected(False)
+
+    @property
+    def peers(self) -> int:
+        """Processes subscribed to the channel (this one included), as last counted."""
+        return self._peers
 
     @property
     def connected(self) -> bool:
@@ -175,20 +183,29 @@ class RedisBroker:
             logger.warning("broker %s unreachable (%s); starting degraded, retrying",
                            redact(self.url), exc)
             self._outage_since = time.monotonic()
-        self._tasks = [asyncio.ensure_future(self._listen()), asyncio.ensure_future(self._write())]
+        self._tasks = [asyncio.ensure_future(self._listen()), asyncio.ensure_future(self._write()),
+                       asyncio.ensure_future(self._count_peers())]
         if self._outage_since is None:
             await asyncio.wait_for(self._ready.wait(), CONNECT_TIMEOUT)
 
     def stop(self) -> None:
-        """Stop listening and publishing; what is still in the backlog is dropped."""
-        for task in self._tasks:
+        """Stop listening and publishing; what is still in the backlog is dropped.
+
+        The connections close in the background; :meth:`wait_closed` waits for it.
+        """
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        self._tasks = []
         self._ready.clear()
         self._set_connected(False)
         if self._client is not None:
             client, self._client = self._client, None
-            asyncio.ensure_future(client.aclose())
+            self._closing = asyncio.ensure_future(_close_after(tasks, client))
+
+    async def wait_closed(self) -> None:
+        """Wait until :meth:`stop` has closed the connections to Redis."""
+        if self._closing is not None:
+            await self._closing
 
     # -- publishing -----------------------------------------------------------------
 
@@ -305,6 +322,18 @@ class RedisBroker:
                 return
             await asyncio.sleep(RETRY_FIRST)
 
+    async def _count_peers(self) -> None:
+        """Keep :attr:`_peers` current while connected: after an outage, wait for as many."""
+        while True:
+            await self._ready.wait()
+            try:
+                assert self._client is not None
+                counts = await self._client.pubsub_numsub(self.channel)
+                self._peers = int(counts[0][1]) if counts else self._peers
+            except REDIS_DOWN:
+                pass  # the listener notices outages
+            await asyncio.sleep(PEER_REFRESH)
+
     def _lost(self, exc: BaseException) -> None:
         if self._outage_since is None:
             self._outage_since = time.monotonic()
@@ -316,6 +345,14 @@ class RedisBroker:
 
 def _jitter(delay: float) -> float:
     return delay * (0.5 + random.random() / 2)
+
+
+async def _close_after(tasks: List["asyncio.Future[None]"], client: Any) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await client.aclose()
+    except REDIS_DOWN:
+        pass
 
 
 async def _close_quietly(pubsub: Any) -> None:

@@ -269,6 +269,10 @@ class TornadioRouter:
             self._scheduler.close()
             self._scheduler = None
 
+    async def wait_closed(self) -> None:
+        """After :meth:`stop`: wait until the broker's connections are closed."""
+        await self.broker.wait_closed()
+
     def expire_sessions(self) -> None:
         """Close every detached session whose expiry time has passed."""
         for session in self.sessions.expire(self.scheduler.now()):

@@ -65,6 +65,7 @@ class ControlHandler(tornado.web.RequestHandler):
             broker = ROUTER.broker
             stats.update(received=getattr(broker, "received", 0),
                          published=getattr(broker, "published", 0),
+                         peers=getattr(broker, "peers", 0),
                          listener_alive=all(not t.done() for t in getattr(broker, "_tasks", [])))
             self.write(stats)
         else:
@@ -82,12 +83,14 @@ async def main() -> None:
     parser.add_argument("--node", required=True)
     parser.add_argument("--broker")
     parser.add_argument("--degraded", action="store_true")
+    parser.add_argument("--window", type=float, default=5.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s " + args.node + " %(name)s %(message)s")
     NODE = args.node
     ROUTER = TornadioRouter(ScaleConnection, {
         "broker_url": args.broker, "node_id": args.node, "broker_start_degraded": args.degraded,
+        "broker_outage_window": args.window,
         "client_path": None, "heartbeat_interval": 5, "xhr_polling_timeout": 5})
     await ROUTER.start()
     app = tornado.web.Application(ROUTER.apply_routes([(r"/ctl/(\w+)", ControlHandler)]))
