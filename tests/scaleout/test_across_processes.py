@@ -38,7 +38,8 @@ async def test_session_ids_carry_the_node_id(cluster: List[Any], node_clients: A
         sid_b = await clients.connect("y", url(b), transport)
         assert (node_of(sid_a), node_of(sid_b)) == ("a1", "b2")
         assert await clients.call("x", "whoami") == [sid_a, "a1"]
-        # ~120 random bits after the node id, URL-safe, nothing the handshake splits on
+        # ~120 random bits after the node id, URL-safe, nothing the handshake
+        # splits on (wire-notes#handshake): the stock client used them as they are
         for sid in (sid_a, sid_b):
             token = sid.split(".", 1)[1]
             assert len(token) == 20 and ":" not in sid and "/" not in sid
