@@ -142,8 +142,9 @@ class RedisBroker:
         self._backlog: Deque[Tuple[float, str]] = collections.deque()
         self._apply: Callable[[Message], Any] = lambda message: None
         self._client: Optional[aioredis.Redis] = None
-        self._wake = asyncio.Event()
-        self._ready = asyncio.Event()  # subscribed, and the others had time to
+        # Made in start(), on the running loop (a router is often made before it).
+        self._wake: Optional[asyncio.Event] = None
+        self._ready: Optional[asyncio.Event] = None  # subscribed, and the others had time to
         self._tasks: List["asyncio.Future[None]"] = []
         self._peers = 0  # subscribers the last publish reached
         self._outage_since: Optional[float] = None
@@ -159,7 +160,7 @@ class RedisBroker:
     @property
     def connected(self) -> bool:
         """Whether the listener is subscribed now."""
-        return self._ready.is_set()
+        return self._ready is not None and self._ready.is_set()
 
     def _set_connected(self, value: bool) -> None:
         if self.stats is not None:
@@ -172,6 +173,9 @@ class RedisBroker:
         ``degraded`` or ``start_degraded``: then it retries in the background.
         """
         self._apply = apply
+        self._wake, self._ready = asyncio.Event(), asyncio.Event()
+        if self._backlog:
+            self._wake.set()  # published before the start
         self._client = async_redis_client(self.url, socket_timeout=CONNECT_TIMEOUT)
         try:
             await asyncio.wait_for(self._client.ping(), CONNECT_TIMEOUT)
@@ -196,7 +200,8 @@ class RedisBroker:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        self._ready.clear()
+        if self._ready is not None:
+            self._ready.clear()
         self._set_connected(False)
         if self._client is not None:
             client, self._client = self._client, None
@@ -215,7 +220,8 @@ class RedisBroker:
         if len(self._backlog) > MAX_BACKLOG:
             self._backlog.popleft()
             self._count_dropped(1)
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     async def _write(self) -> None:
         delay = RETRY_FIRST

@@ -134,3 +134,24 @@ async def test_close_room_across_processes(
         assert clients.args("a_in", "room") == [["before", "a1"]]
     finally:
         await clients.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_request_on_the_wrong_process_gets_the_unknown_session_answer(
+        cluster: List[Any]) -> None:
+    """A session of a1 asked of b2: ``7:::1+0``, the client hand-shakes again
+    (wire-notes#unknown-sessions); b2 goes on serving."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    a, b = cluster
+    http = AsyncHTTPClient()
+    body = (await http.fetch(a.url + "/socket.io/1/?t=1")).body.decode()
+    sid = body.split(":")[0]
+    assert node_of(sid) == "a1"
+    wrong = await http.fetch(b.url + "/socket.io/1/xhr-polling/%s?t=2" % sid)
+    assert (wrong.code, wrong.body) == (200, b"7:::1+0")
+    jsonp = await http.fetch(b.url + "/socket.io/1/jsonp-polling/%s?t=3&i=4" % sid)
+    assert jsonp.body == b'io.j[4]("7:::1+0");'
+    right = await http.fetch(a.url + "/socket.io/1/xhr-polling/%s?t=4" % sid)
+    assert right.body == b"1::"
+    assert (await http.fetch(b.url + "/socket.io/1/?t=5")).code == 200

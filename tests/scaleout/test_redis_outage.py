@@ -8,6 +8,7 @@ at start is an error naming the URL, or a degraded start when asked for.
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -15,12 +16,15 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from tornadio2 import TornadioRouter
+from tornadio2.emitter import Emitter
 from tornadio2.exceptions import BrokerUnavailable
+from tornadio2.redisbroker import RedisBroker
 
 try:
-    from .conftest import WAIT, RedisServer, free_port, start_processes
+    from .conftest import WAIT, RedisServer, free_port, start_processes, stop_pid, wait_port
 except ImportError:  # tests/scaleout is not a package: pytest put it on sys.path
-    from conftest import WAIT, RedisServer, free_port, start_processes  # type: ignore
+    from conftest import (WAIT, RedisServer, free_port, start_processes,  # type: ignore
+                          stop_pid, wait_port)
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +164,30 @@ async def test_degraded_start_connects_when_redis_comes(redis_binary: str,
         router.stop()
         await router.wait_closed()
         server.stop()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_sentinel_url_finds_the_master(redis_server: RedisServer, redis_binary: str,
+                                             tmp_path: Path) -> None:
+    """``redis+sentinel://`` asks a real Redis Sentinel for the master, then subscribes there."""
+    port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n"
+                    % (port, tmp_path, redis_server.port), encoding="utf-8")
+    sentinel = subprocess.Popen([redis_binary, str(conf), "--sentinel"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    received: List[Dict[str, Any]] = []
+    got = asyncio.Event()
+    broker = RedisBroker("redis+sentinel://127.0.0.1:%d/mymaster" % port)
+    try:
+        wait_port(port)
+        await broker.start(lambda message: (received.append(message), got.set()))
+        emitter = Emitter(redis_server.url)  # publishes straight to the master
+        assert emitter.close_room("lobby") == 1
+        emitter.close()
+        await asyncio.wait_for(got.wait(), WAIT)
+        assert received[0]["method"] == "close_room" and received[0]["room"] == "lobby"
+    finally:
+        broker.stop()
+        await broker.wait_closed()
+        stop_pid(sentinel)
