@@ -261,6 +261,9 @@ class TornadioRouter:
             timer.stop()
         self._timers = []
         self.stats.stop()
+        if self._broker_task is not None:
+            self._broker_task.cancel()  # a background start still under way
+            self._broker_task = None
         self.broker.stop()
         self._broker_started = False
         for session in list(self.sessions):

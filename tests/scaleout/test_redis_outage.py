@@ -191,3 +191,24 @@ async def test_sentinel_url_finds_the_master(redis_server: RedisServer, redis_bi
         broker.stop()
         await broker.wait_closed()
         stop_pid(sentinel)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_router_nobody_started_connects_with_its_first_session(
+        redis_server: RedisServer) -> None:
+    from tornadio2 import SocketConnection
+    from tornadio2.session import ConnectionInfo
+
+    router = TornadioRouter(SocketConnection, {"broker_url": redis_server.url,
+                                               "client_path": None, "node_id": "n1"})
+    try:
+        session = await router.create_session(ConnectionInfo("127.0.0.1", {}, None))
+        assert session is not None and session.sid.startswith("n1.")
+        for _ in range(int(WAIT / 0.05)):
+            if router.stats.broker_connected:
+                break
+            await asyncio.sleep(0.05)
+        assert router.stats.dump()["broker_connected"] == 1
+    finally:
+        router.stop()
+        await router.wait_closed()
