@@ -26,7 +26,7 @@ from tornadio2.broker import (
     DEFAULT_CHANNEL, Message, close_room_message, disconnect_message, emit_message, encode,
     new_host_id, send_message,
 )
-from tornadio2.redisbroker import async_redis_client, redis_client
+from tornadio2.redisbroker import async_redis_client, close_async_client, redis_client
 
 __all__ = ["Emitter", "AsyncEmitter", "Target"]
 
@@ -119,4 +119,4 @@ class AsyncEmitter:
 
     async def close(self) -> None:
         """Close the connection to Redis."""
-        await self.client.aclose()
+        await close_async_client(self.client)

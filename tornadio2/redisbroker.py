@@ -37,7 +37,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("the Redis broker needs the 'redis' package: "
                       "pip install 'tornadio2[redis]'") from exc
 
-__all__ = ["RedisBroker", "redis_client", "async_redis_client", "redact"]
+__all__ = ["RedisBroker", "redis_client", "async_redis_client", "close_async_client", "redact"]
 
 logger = logging.getLogger("tornadio2.redisbroker")
 
@@ -353,12 +353,20 @@ def _jitter(delay: float) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
-async def _close_after(tasks: List["asyncio.Future[None]"], client: Any) -> None:
-    await asyncio.gather(*tasks, return_exceptions=True)
+async def close_async_client(client: Any) -> None:
+    """Close a client of :func:`async_redis_client`, its sentinel connections included."""
+    sentinels = getattr(client.connection_pool, "sentinel_manager", None)
     try:
         await client.aclose()
+        if sentinels is not None and hasattr(sentinels, "aclose"):
+            await sentinels.aclose()
     except REDIS_DOWN:
         pass
+
+
+async def _close_after(tasks: List["asyncio.Future[None]"], client: Any) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await close_async_client(client)
 
 
 async def _close_quietly(pubsub: Any) -> None:

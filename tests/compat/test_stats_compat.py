@@ -11,7 +11,7 @@ CURRENT_KEYS = {
     "sessions_active", "sessions_max", "sessions_total",
     "connections_active", "connections_max", "connections_total", "connections_ps",
     "packets_sent_total", "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
-    "volatile_dropped",
+    "volatile_dropped", "broker_connected", "broker_dropped",
 }
 ORIGINAL_KEYS = {
     "active_sessions", "max_sessions", "active_connections", "max_connections",

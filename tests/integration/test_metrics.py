@@ -208,6 +208,9 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
     samples[("tornadio2_acks_pending", ())] = 1
     samples[("tornadio2_queue_overflows_total", ())] = 0
     samples[("tornadio2_volatile_drops_total", ())] = 1
+    # the in-process broker: always connected, never drops
+    samples[("tornadio2_broker_connected", ())] = 1
+    samples[("tornadio2_broker_dropped_total", ())] = 0
     return samples
 
 
