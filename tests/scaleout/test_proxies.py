@@ -89,18 +89,19 @@ def proxied(request: Any, redis_server: RedisServer,
     folder.mkdir()
     port = free_port()
     starter = start_nginx if request.param == "nginx" else start_haproxy
-    proxy = starter(folder, port, *procs)
+    proxy = None
     try:
-        wait_port(port)
-    except RuntimeError:
-        stop_pid(proxy)
+        proxy = starter(folder, port, *procs)
+        try:
+            wait_port(port)
+        except RuntimeError:
+            raise AssertionError((folder / "stderr.log").read_text()) from None
+        yield "http://127.0.0.1:%d" % port, procs
+    finally:
+        if proxy is not None:
+            stop_pid(proxy)
         for proc in procs:
             proc.stop()
-        raise AssertionError((folder / "stderr.log").read_text())
-    yield "http://127.0.0.1:%d" % port, procs
-    stop_pid(proxy)
-    for proc in procs:
-        proc.stop()
 
 
 class JsonpClient:
