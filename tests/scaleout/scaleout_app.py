@@ -94,7 +94,7 @@ async def main() -> None:
         "client_path": None, "heartbeat_interval": 5, "xhr_polling_timeout": 5})
     await ROUTER.start()
     app = tornado.web.Application(ROUTER.apply_routes([(r"/ctl/(\w+)", ControlHandler)]))
-    app.listen(args.port, "127.0.0.1", reuse_port=True)
+    app.listen(args.port, "127.0.0.1")
     print(json.dumps({"listening": args.port, "node": args.node}), flush=True)
     await asyncio.Event().wait()
 
