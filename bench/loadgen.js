@@ -53,6 +53,8 @@ const cfg = Object.assign({
   timeout: 120,         // global deadline, seconds
   clkTck: 100,
   serverPid: 0,
+  serverPids: null,     // several server processes (and their broker): CPU is their sum
+  ports: null,          // several servers: websocket client i uses ports[i % ports.length]
   cores: null,          // [server core, generator core] when pinned: report what else ran there
 }, JSON.parse(process.argv[2] || '{}'));
 
@@ -149,6 +151,18 @@ function cpuTicks (pid) {
   }
 }
 
+/** CPU ticks of the server, or the sum over cfg.serverPids (null if one is gone). */
+function serverTicks () {
+  if (!cfg.serverPids) return cpuTicks(cfg.serverPid);
+  let sum = 0;
+  for (const pid of cfg.serverPids) {
+    const ticks = cpuTicks(pid);
+    if (ticks === null) return null;
+    sum += ticks;
+  }
+  return sum;
+}
+
 function rssKiB (pid) {
   try {
     const status = fs.readFileSync('/proc/' + pid + '/status', 'utf8');
@@ -183,7 +197,7 @@ class Window {
   constructor () {
     this.start = now();
     this.end = null;
-    this.server0 = cpuTicks(cfg.serverPid);
+    this.server0 = serverTicks();
     this.gen0 = cpuTicks(process.pid);
     this.cores0 = cfg.cores ? coreBusyTicks() : null;
   }
@@ -191,7 +205,7 @@ class Window {
   close () {
     this.end = now();
     const seconds = (this.end - this.start) / 1000;
-    const server1 = cpuTicks(cfg.serverPid);
+    const server1 = serverTicks();
     const gen1 = cpuTicks(process.pid);
     this.seconds = seconds;
     this.serverCpu = (server1 === null || this.server0 === null)
@@ -238,14 +252,15 @@ function newAgent (maxSockets) {
 const setupAgent = newAgent(cfg.setupConcurrency);
 
 /** One HTTP request; resolves {status, body}. */
-function request (method, path, agent, body, timeoutSeconds) {
+function request (method, path, agent, body, timeoutSeconds, port) {
   return new Promise((resolve, reject) => {
     const headers = {};
     if (body !== undefined) {
       headers['Content-Type'] = 'text/plain;charset=UTF-8';
       headers['Content-Length'] = Buffer.byteLength(body);
     }
-    const req = http.request({ host: HOST, port: PORT, method, path, agent, headers }, (res) => {
+    const req = http.request({ host: HOST, port: port || PORT, method, path, agent, headers },
+      (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => {
@@ -265,9 +280,9 @@ function request (method, path, agent, body, timeoutSeconds) {
   });
 }
 
-async function handshake (transport) {
+async function handshake (transport, port) {
   const res = await request('GET', '/socket.io/1/?t=' + Date.now(), setupAgent, undefined,
-    cfg.requestTimeout);
+    cfg.requestTimeout, port);
   const parts = res.body.split(':');
   if (res.status !== 200 || parts.length < 4) {
     throw new Error('handshake answered ' + res.status + ' ' + JSON.stringify(res.body.slice(0, 80)));
@@ -309,9 +324,10 @@ class WsClient {
   }
 
   async open () {
-    const sid = await handshake('websocket');
+    const port = cfg.ports ? cfg.ports[this.id % cfg.ports.length] : PORT;
+    const sid = await handshake('websocket', port);
     await new Promise((resolve, reject) => {
-      const url = 'ws://' + HOST + ':' + PORT + '/socket.io/1/websocket/' + sid;
+      const url = 'ws://' + HOST + ':' + port + '/socket.io/1/websocket/' + sid;
       const ws = new WebSocket(url, {
         perMessageDeflate: false, handshakeTimeout: cfg.requestTimeout * 1000,
       });

@@ -3,20 +3,29 @@
 # Sets up .venv and node_modules first if needed; arguments go to pytest:
 #   scripts/test.sh tests/unit -x
 # With CI=true, end-to-end tests must not skip, so Node.js is required and
-# Chromium is installed (Debian's package) when missing.
+# Chromium, redis-server, nginx and HAProxy are installed (Debian's packages)
+# when missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 if [ "${CI:-}" = true ]; then
     TORNADIO2_REQUIRE_NODE=1
-    if ! command -v chromium >/dev/null 2>&1; then
-        command -v apt-get >/dev/null 2>&1 || { echo "error: CI needs chromium on PATH" >&2; exit 1; }
+    # Debian packages the tests run for real: the browser, and Redis and the
+    # proxies of the scale-out tests (tests/scaleout). One apt-get update for all.
+    missing=""
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    for tool in redis-server nginx haproxy; do
+        PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+    done
+    if [ -n "$missing" ]; then
+        command -v apt-get >/dev/null 2>&1 || { echo "error: CI needs$missing on PATH" >&2; exit 1; }
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        echo "==> installing chromium for the browser tests" >&2
+        echo "==> installing$missing for the browser and scale-out tests" >&2
         export DEBIAN_FRONTEND=noninteractive
-        $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+        # shellcheck disable=SC2086
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing >/dev/null
     fi
 fi
 

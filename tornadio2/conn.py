@@ -271,7 +271,8 @@ class SocketConnection:
         ``self.volatile.emit(...)`` is dropped unless the client can take it
         now; ``self.to(room).volatile`` does the same for a room.
         """
-        return Audience(self.session.rooms, self.endpoint, self.session.sid, volatile=True)
+        return Audience(self.session.rooms, self.endpoint, self.session.sid, volatile=True,
+                        local=True)
 
     # -- used by the session ---------------------------------------------------
 

@@ -9,6 +9,7 @@ __all__ = [
     "ProtocolError",
     "ConnectionRejected",
     "SessionClosedError",
+    "BrokerUnavailable",
 ]
 
 
@@ -37,4 +38,12 @@ class SessionClosedError(TornadioError):
     tornadio2 itself does not raise it (sending on a closed connection is a
     logged no-op, as in TornadIO2); it is there for applications that want to
     signal the condition in their own code.
+    """
+
+
+class BrokerUnavailable(TornadioError):
+    """The broker (``broker_url``) could not be reached when the router started.
+
+    The message names the URL (without its password). Set
+    ``broker_start_degraded`` to start anyway and connect in the background.
     """

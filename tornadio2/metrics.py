@@ -152,6 +152,12 @@ class TornadioCollector(Collector):
         yield CounterMetricFamily(PREFIX + "volatile_drops", "Volatile packets dropped because "
                                   "their client could not take them then.",
                                   value=stats.volatile_dropped)
+        yield GaugeMetricFamily(PREFIX + "broker_connected", "1 while the broker that carries "
+                                "room sends between processes is connected.",
+                                value=int(stats.broker_connected))
+        yield CounterMetricFamily(PREFIX + "broker_dropped", "Publishes dropped because the "
+                                  "broker was away longer than the outage window.",
+                                  value=stats.broker_dropped)
         yield from _limit_counters(stats)
 
 

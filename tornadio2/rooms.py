@@ -11,14 +11,18 @@ it closes, whatever ended it; a room goes away with its last member.
 of the whole endpoint, with or without the sender, volatile or not. A packet
 is encoded once per audience, whatever its size.
 
-The registry is local to this process; a broker that carries room sends
-between processes plugs in under :meth:`RoomRegistry.deliver`. This module
-must not import Tornado or the session and connection classes.
+The registry is local to this process. Its :attr:`RoomRegistry.broker`
+(:mod:`tornadio2.broker`) carries room sends to other processes: an
+audience delivers to local members at once and, when the broker is shared,
+publishes the send once; :meth:`RoomRegistry.apply` applies another
+process's message to the local members. This module must not import
+Tornado or the session and connection classes.
 """
 
 import weakref
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Protocol, Set, Tuple
 
+from tornadio2 import broker as messages
 from tornadio2 import proto
 
 __all__ = ["RoomRegistry", "Audience", "Member", "ALL"]
@@ -63,7 +67,9 @@ class _Entry:
 class RoomRegistry:
     """The rooms of one process, per endpoint (no I/O)."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: Optional[messages.Broker] = None) -> None:
+        #: Where sends for other processes go (in-process only by default).
+        self.broker: messages.Broker = broker if broker is not None else messages.LocalBroker()
         self._rooms: Dict[_RoomKey, Dict[Any, _Entry]] = {}
         self._entries: Dict[Any, _Entry] = {}
         # Rooms joined while on_open runs, entered once it accepts; weak, so a
@@ -180,6 +186,79 @@ class RoomRegistry:
                 delivered += 1
         return delivered
 
+    # -- messages of other processes ----------------------------------------------
+
+    def apply(self, message: messages.Message) -> int:
+        """Apply a broker message of another process to the local members.
+
+        Returns how many local connections it touched; unknown methods and
+        malformed messages touch none.
+        """
+        try:
+            handler = _APPLY.get(message["method"])
+            endpoint = messages.endpoint_of(message.get("namespace"))
+            return handler(self, endpoint, message) if handler else 0
+        except (KeyError, TypeError, ValueError):
+            return 0
+
+    def _apply_emit(self, endpoint: str, message: messages.Message) -> int:
+        packet = message.get("packet")
+        if not isinstance(packet, str):
+            data = message.get("data")
+            args = data if isinstance(data, list) else [data]
+            packet = proto.event(endpoint, str(message["event"]), None, *args)
+        room = message.get("room")
+        skip = message.get("skip_sid")
+        if isinstance(room, list) or isinstance(skip, list):
+            skips = set(skip if isinstance(skip, list) else [skip])
+            rooms = room if isinstance(room, list) else [room]
+            return sum(self._deliver_skipping(endpoint, ALL if r is None else r, packet, skips)
+                       for r in rooms)
+        skip_conn = None
+        if skip is not None:
+            skipped = self.connections(skip, endpoint)
+            skip_conn = skipped[0] if skipped else None
+        return self.deliver(endpoint, ALL if room is None else _room_name(room), packet,
+                            skip_conn, bool(message.get("volatile")))
+
+    def _deliver_skipping(self, endpoint: str, room: Any, packet: str, skips: Set[Any]) -> int:
+        delivered = 0
+        for conn, entry in list(self._rooms.get((endpoint, room), {}).items()):
+            if entry.session.sid not in skips:
+                entry.send(packet)
+                delivered += 1
+        return delivered
+
+    def _apply_disconnect(self, endpoint: str, message: messages.Message) -> int:
+        conns = self.connections(_room_name(message["sid"]), endpoint)
+        for conn in conns:
+            conn.close()
+        return len(conns)
+
+    def _apply_close_room(self, endpoint: str, message: messages.Message) -> int:
+        return self.close_room(message["room"], endpoint)
+
+    def _apply_enter_room(self, endpoint: str, message: messages.Message) -> int:
+        conns = self.connections(_room_name(message["sid"]), endpoint)
+        for conn in conns:
+            self.join(conn, message["room"])
+        return len(conns)
+
+    def _apply_leave_room(self, endpoint: str, message: messages.Message) -> int:
+        conns = self.connections(_room_name(message["sid"]), endpoint)
+        for conn in conns:
+            self.leave(conn, message["room"])
+        return len(conns)
+
+
+_APPLY = {
+    "emit": RoomRegistry._apply_emit,
+    "disconnect": RoomRegistry._apply_disconnect,
+    "close_room": RoomRegistry._apply_close_room,
+    "enter_room": RoomRegistry._apply_enter_room,
+    "leave_room": RoomRegistry._apply_leave_room,
+}
+
 
 def _room_name(room: str) -> str:
     if not isinstance(room, str):
@@ -196,20 +275,21 @@ class Audience:
     has no single meaning for many recipients, so there is no ``emit_ack``.
     """
 
-    __slots__ = ("_registry", "_endpoint", "_room", "_skip", "_volatile")
+    __slots__ = ("_registry", "_endpoint", "_room", "_skip", "_volatile", "_local")
 
     def __init__(self, registry: RoomRegistry, endpoint: Optional[str], room: Any = ALL,
-                 skip: Any = None, volatile: bool = False) -> None:
+                 skip: Any = None, volatile: bool = False, local: bool = False) -> None:
         self._registry = registry
         self._endpoint = endpoint or ""
         self._room = room if room is ALL else _room_name(room)
         self._skip = skip
         self._volatile = volatile
+        self._local = local  # the members are known to be in this process
 
     @property
     def volatile(self) -> "Audience":
         """The same audience, for packets dropped by clients that cannot take them now."""
-        return Audience(self._registry, self._endpoint, self._room, self._skip, True)
+        return Audience(self._registry, self._endpoint, self._room, self._skip, True, self._local)
 
     def to(self, room: str) -> "Audience":
         """The same audience narrowed to ``room`` (``others.to(room)`` is native ``broadcast.to``)."""
@@ -222,12 +302,36 @@ class Audience:
                 if conn is not self._skip]
 
     def emit(self, name: str, *args: Any, **kwargs: Any) -> int:
-        """Send the event ``name`` to every member; positional or keyword arguments."""
+        """Send the event ``name`` to every member; positional or keyword arguments.
+
+        Returns how many members of this process got it; with a shared
+        broker the other processes deliver to theirs.
+        """
+        broker = self._registry.broker
+        if broker.shared and not self._local:
+            message = messages.emit_message(self._endpoint, self._room_or_none, name, list(args),
+                                            kwargs, self._skip_sid, self._volatile)
+            broker.publish(message)
+            return self._deliver(message["packet"])
         return self._deliver(proto.event(self._endpoint, name, None, *args, **kwargs))
 
     def send(self, message: Any, force_json: bool = False) -> int:
         """Send a text message (or JSON for anything else) to every member."""
+        broker = self._registry.broker
+        if broker.shared and not self._local:
+            published = messages.send_message(self._endpoint, self._room_or_none, message,
+                                              force_json, self._skip_sid, self._volatile)
+            broker.publish(published)
+            return self._deliver(published["packet"])
         return self._deliver(proto.message(self._endpoint, message, None, force_json))
+
+    @property
+    def _room_or_none(self) -> Optional[str]:
+        return None if self._room is ALL else self._room
+
+    @property
+    def _skip_sid(self) -> Optional[str]:
+        return None if self._skip is None else self._skip.session.sid
 
     def _deliver(self, packet: str) -> int:
         return self._registry.deliver(self._endpoint, self._room, packet, self._skip,

@@ -9,6 +9,7 @@ the :class:`~tornadio2.preflight.Server` protocol; it is the only module that
 knows them all.
 """
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type
 
@@ -16,6 +17,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from tornadio2.admission import Admission
+from tornadio2.broker import Broker, LocalBroker, disconnect_message, close_room_message
 from tornadio2.clientfiles import CLIENT_NOT_FOUND, client_urls, find_client_path
 from tornadio2.handlers import (
     DisconnectHandler, HandshakeHandler, StatsHandler, VersionHandler,
@@ -108,6 +110,22 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     "handshake_burst": 20,
     # Seconds a session lives after its handshake if no transport ever attaches.
     "handshake_expiry": 20,
+    # Where room sends meet other processes: None keeps them in this process;
+    # a Redis URL ('redis://', 'rediss://', 'unix://', 'redis+sentinel://')
+    # shares them with every process on the same URL and channel (needs the
+    # 'redis' extra). See the scaling guide.
+    "broker_url": None,
+    # The pub/sub channel (python-socketio's managers use the same default).
+    "broker_channel": "socketio",
+    # Start even if the broker is unreachable (and connect in the background)
+    # instead of failing router.start() with an error naming the URL.
+    "broker_start_degraded": False,
+    # Seconds of broker outage whose publishes are kept and sent after it
+    # reconnects; older ones are dropped and counted.
+    "broker_outage_window": 5.0,
+    # This process's id, put in front of its session ids so a proxy can route
+    # polling requests by URL (letters and digits, up to 16). None: plain ids.
+    "node_id": None,
 }
 
 class TornadioRouter:
@@ -128,9 +146,11 @@ class TornadioRouter:
         self.settings.update(user_settings or {})
         self._check_settings()
         self.stats = StatsCollector()
-        self.sessions = SessionContainer()
+        self.sessions = SessionContainer(self.settings["node_id"])
+        #: Carries room sends to other processes (see :mod:`tornadio2.broker`).
+        self.broker = self._make_broker()
         #: The rooms of this process's connections (see :mod:`tornadio2.rooms`).
-        self.rooms = RoomRegistry()
+        self.rooms = RoomRegistry(self.broker)
         self.session_config = SessionConfig(
             heartbeat_interval=self.settings["heartbeat_interval"],
             heartbeat_timeout=self.heartbeat_timeout,
@@ -148,6 +168,8 @@ class TornadioRouter:
         self.admission = Admission(self.settings["max_sessions"], self.settings["handshake_rate"],
                                    self.settings["handshake_burst"])
         self._io_loop = io_loop
+        self._broker_started = False
+        self._broker_task: Optional["asyncio.Future[None]"] = None
         self._scheduler: Optional[IOLoopScheduler] = None
         self._timers: List[Callback] = []
         self._urls = self._build_urls()
@@ -162,12 +184,39 @@ class TornadioRouter:
             raise ValueError("client_timeout must be positive")
         if self.settings["payload_slice_packets"] < 1:
             raise ValueError("payload_slice_packets must be at least 1")
+        node_id = self.settings["node_id"]
+        if node_id is not None and not (isinstance(node_id, str) and node_id.isascii()
+                                        and node_id.isalnum() and len(node_id) <= 16):
+            raise ValueError("node_id must be 1-16 ASCII letters and digits, not %r" % (node_id,))
 
     def _handshake_expiry(self) -> float:
         # Never longer than session_expiry: a never-used session is the cheapest to drop.
         first = self.settings["handshake_expiry"]
         expiry = self.settings["session_expiry"]
         return expiry if first is None else min(first, expiry)
+
+    def _make_broker(self) -> Broker:
+        url = self.settings["broker_url"]
+        if url is None:
+            self.stats.broker = "local"
+            return LocalBroker()
+        from tornadio2.redisbroker import RedisBroker  # the optional 'redis' extra
+        self.stats.broker = "redis"
+        return RedisBroker(url, channel=self.settings["broker_channel"],
+                           outage_window=self.settings["broker_outage_window"],
+                           start_degraded=self.settings["broker_start_degraded"],
+                           stats=self.stats)
+
+    async def start(self) -> None:
+        """Connect the broker; call it before serving when ``broker_url`` is set.
+
+        Raises :class:`~tornadio2.exceptions.BrokerUnavailable` naming the URL
+        if the broker cannot be reached (unless ``broker_start_degraded``).
+        Without it, a shared broker connects in the background when the
+        first session opens. Does nothing for the in-process broker.
+        """
+        self._broker_started = True
+        await self.broker.start(self.rooms.apply)
 
     @property
     def io_loop(self) -> IOLoop:
@@ -241,6 +290,11 @@ class TornadioRouter:
         sweep = Callback(self.expire_sessions, self.settings["session_check_interval"] * 1000)
         self._timers = [sweep]
         sweep.start()
+        if self.broker.shared and not self._broker_started:
+            self._broker_started = True
+            # Nobody awaited start(): connect in the background, as if degraded.
+            self._broker_task = asyncio.ensure_future(
+                self.broker.start(self.rooms.apply, degraded=True))
         # Once a second; an application that started it itself is not ticked twice.
         self.stats.start()
 
@@ -250,11 +304,20 @@ class TornadioRouter:
             timer.stop()
         self._timers = []
         self.stats.stop()
+        if self._broker_task is not None:
+            self._broker_task.cancel()  # a background start still under way
+            self._broker_task = None
+        self.broker.stop()
+        self._broker_started = False
         for session in list(self.sessions):
             session.close(send_disconnect=False)
         if self._scheduler is not None:
             self._scheduler.close()
             self._scheduler = None
+
+    async def wait_closed(self) -> None:
+        """After :meth:`stop`: wait until the broker's connections are closed."""
+        await self.broker.wait_closed()
 
     def expire_sessions(self) -> None:
         """Close every detached session whose expiry time has passed."""
@@ -299,8 +362,23 @@ class TornadioRouter:
         return Audience(self.rooms, endpoint)
 
     def close_room(self, room: str, endpoint: Optional[str] = None) -> int:
-        """Take every connection out of ``room``; how many were in it."""
+        """Take every connection out of ``room``, in every process; how many were here."""
+        self.broker.publish(close_room_message(room, endpoint))
         return self.rooms.close_room(room, endpoint)
+
+    def disconnect(self, session_id: str, endpoint: Optional[str] = None) -> bool:
+        """Close session ``session_id`` (or its ``endpoint``) in whichever process has it.
+
+        Native ``io.sockets.socket(id).disconnect()``. True if it was in this
+        process; otherwise the broker asks the other processes.
+        """
+        conns = self.rooms.connections(session_id, endpoint)
+        if not conns:
+            self.broker.publish(disconnect_message(session_id, endpoint))
+            return False
+        for conn in conns:
+            conn.close()
+        return True
 
     def connections_in(self, room: Optional[str] = None,
                        endpoint: Optional[str] = None) -> List["SocketConnection"]:

@@ -18,15 +18,27 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from tornadio2.session import Session, SessionHooks
 
-__all__ = ["SessionBase", "SessionContainer", "new_session_id"]
+__all__ = ["SessionBase", "SessionContainer", "new_session_id", "node_of"]
 
 #: Random bytes in a session id: 15 bytes are 20 URL-safe characters, as native ids.
 SESSION_ID_BYTES = 15
 
 
-def new_session_id() -> str:
-    """An unpredictable, URL-safe session id."""
-    return secrets.token_urlsafe(SESSION_ID_BYTES)
+#: Between a node id and the random part of a session id: never in the random
+#: part (URL-safe base64), nor a separator of the handshake body or the URL.
+NODE_SEPARATOR = "."
+
+
+def new_session_id(node_id: Optional[str] = None) -> str:
+    """An unpredictable, URL-safe session id, after ``node_id.`` when one is given."""
+    token = secrets.token_urlsafe(SESSION_ID_BYTES)
+    return token if node_id is None else node_id + NODE_SEPARATOR + token
+
+
+def node_of(session_id: str) -> Optional[str]:
+    """The node id in ``session_id``, or None if it has none."""
+    node, separator, _ = session_id.partition(NODE_SEPARATOR)
+    return node if separator else None
 
 
 class SessionBase:
@@ -87,7 +99,9 @@ class SessionContainer:
     leaving stale entries behind.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, node_id: Optional[str] = None) -> None:
+        #: Put in front of every id this container makes (see :func:`new_session_id`).
+        self.node_id = node_id
         self._sessions: Dict[str, Session] = {}
         self._deadlines: List[Tuple[float, str]] = []
         # id -> the earliest deadline it has an entry for in the heap
@@ -97,9 +111,10 @@ class SessionContainer:
 
     def new_id(self) -> str:
         """A fresh id not used by a live session."""
-        sid = new_session_id()
+        prefix = "" if self.node_id is None else self.node_id + NODE_SEPARATOR
+        sid = prefix + new_session_id()
         while sid in self._sessions:
-            sid = new_session_id()
+            sid = prefix + new_session_id()
         return sid
 
     def add(self, session: Session) -> None:

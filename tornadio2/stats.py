@@ -152,6 +152,12 @@ class StatsCollector:
         self.opening_overflows = 0
         #: Sessions closed because their socket's unwritten bytes passed ``websocket_write_limit``.
         self.write_overflows = 0
+        #: Which broker carries room sends between processes ('local': none).
+        self.broker = "local"
+        #: Health flag: whether the broker is connected (always True for 'local').
+        self.broker_connected = True
+        #: Publishes dropped because the broker was away longer than the outage window.
+        self.broker_dropped = 0
         # Packets counted through on_packet_sent/on_packet_recv, outside any transport.
         self._packets_sent_other = 0
         self._packets_recv_other = 0
@@ -318,6 +324,8 @@ class StatsCollector:
             "opening_overflows": self.opening_overflows,
             "queue_overflows": self.queue_overflows,
             "write_overflows": self.write_overflows,
+            "broker_connected": int(self.broker_connected),
+            "broker_dropped": self.broker_dropped,
             "active_sessions": self.active_sessions,
             "max_sessions": self.max_sessions,
             "active_connections": self.active_connections,

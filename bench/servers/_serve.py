@@ -13,7 +13,7 @@ import json
 import logging
 import signal
 import sys
-from typing import Callable, Optional
+from typing import Awaitable, Callable, Optional
 
 import tornado.httpserver
 import tornado.netutil
@@ -35,17 +35,28 @@ def parse_args(doc: Optional[str]) -> argparse.Namespace:
                         help="run under cProfile and write the stats to FILE on exit")
     parser.add_argument("--metrics", action="store_true",
                         help="tornadio2 only: Prometheus metrics on (bytes counted, /metrics)")
+    parser.add_argument("--broker", metavar="URL",
+                        help="tornadio2 only: broker_url (Redis), for the scale-out rows")
+    parser.add_argument("--node", metavar="ID", help="tornadio2 only: node_id")
+    parser.add_argument("--to-all", action="store_true",
+                        help="tornadio2 only: broadcast with router.to_all() (implied by --broker)")
     return parser.parse_args()
 
 
-def serve(make_app: Callable[[], tornado.web.Application], args: argparse.Namespace) -> None:
-    """Listen on 127.0.0.1, announce the port, run until SIGTERM/SIGINT."""
+def serve(make_app: Callable[[], tornado.web.Application], args: argparse.Namespace,
+          before_listen: Optional[Callable[[], Awaitable[None]]] = None) -> None:
+    """Listen on 127.0.0.1, announce the port, run until SIGTERM/SIGINT.
+
+    ``before_listen`` is awaited once the application is made (a router's ``start``).
+    """
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:
         sockets = tornado.netutil.bind_sockets(args.port, "127.0.0.1", backlog=LISTEN_BACKLOG)
         server = tornado.httpserver.HTTPServer(make_app())
+        if before_listen is not None:
+            await before_listen()
         server.add_sockets(sockets)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

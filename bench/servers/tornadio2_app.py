@@ -11,6 +11,10 @@ turn them on (``tornadio2.metrics.register``, ``/metrics`` served), to
 measure what they cost.
 
     python bench/servers/tornadio2_app.py [--port 0] [--heartbeat 60] [--profile FILE] [--metrics]
+        [--broker redis://... --node a1] [--to-all]
+
+With ``--broker`` (or ``--to-all``) ``broadcast`` is ``to_all().emit``: with a
+broker it reaches the connections of every process (bench/scaleout.py).
 """
 
 import os
@@ -44,7 +48,10 @@ class BenchConnection(SocketConnection):
 
     @event
     def broadcast(self, *args: Any) -> None:
-        tornadio2.broadcast(self.connected, "bcast", *args)  # encoded once for all
+        if TO_ALL:  # every process's connections when a broker is set
+            self.to_all().emit("bcast", *args)
+        else:
+            tornadio2.broadcast(self.connected, "bcast", *args)  # encoded once for all
 
     @event("join")
     def join_room(self, room: str) -> None:
@@ -67,15 +74,23 @@ class BenchConnection(SocketConnection):
 
 #: The one router of this process (for ``every_room``, code outside a connection).
 ROUTER: Optional[TornadioRouter] = None
+#: ``broadcast`` goes through ``to_all()`` (so through the broker) instead of the set.
+TO_ALL = False
 
 
-def make_app(heartbeat: float, metrics: bool = False) -> tornado.web.Application:
-    """The routes; ``heartbeat`` seconds between server heartbeats (0: practically none)."""
+def make_app(heartbeat: float, metrics: bool = False, broker: Optional[str] = None,
+             node: Optional[str] = None, to_all: bool = False) -> tornado.web.Application:
+    """The routes; ``heartbeat`` seconds between server heartbeats (0: practically none).
+
+    ``broker``/``node``: the scale-out settings (``broker_url``, ``node_id``).
+    """
     interval = heartbeat if heartbeat > 0 else 24 * 3600
-    global ROUTER
+    global ROUTER, TO_ALL
+    TO_ALL = to_all or bool(broker)
     router = ROUTER = TornadioRouter(BenchConnection, user_settings={
         "enabled_protocols": ["websocket", "xhr-polling"],
         "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
+        "broker_url": broker, "node_id": node,
     })
     urls = router.urls
     if metrics:
@@ -87,4 +102,6 @@ def make_app(heartbeat: float, metrics: bool = False) -> tornado.web.Application
 
 if __name__ == "__main__":
     arguments = parse_args(__doc__)
-    serve(lambda: make_app(arguments.heartbeat, arguments.metrics), arguments)
+    serve(lambda: make_app(arguments.heartbeat, arguments.metrics, arguments.broker,
+                           arguments.node, arguments.to_all), arguments,
+          before_listen=lambda: ROUTER.start())  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ CURRENT_KEYS = {
     "packets_sent_total", "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
     "volatile_dropped",
     "packets_dropped", "payloads_refused", "opening_overflows", "queue_overflows", "write_overflows",
+    "broker_connected", "broker_dropped",
 }
 ORIGINAL_KEYS = {
     "active_sessions", "max_sessions", "active_connections", "max_connections",

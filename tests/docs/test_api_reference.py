@@ -26,7 +26,7 @@ PUBLIC_MODULES = [
     "sessioncontainer", "exceptions", "flashserver", "hixie76", "preflight",
     "polling", "persistent", "sessiontypes", "packets", "sessioncompat", "endpoints", "usercode",
     "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics", "peerlog",
-    "admission", "accept",
+    "admission", "accept", "broker", "redisbroker", "emitter",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
     "testing.transports",
 ]

@@ -312,7 +312,8 @@ async def monitoring(lab: Lab) -> None:
             "connections_max", "connections_total", "connections_ps", "packets_sent_total",
             "packets_recv_total", "packets_sent_ps", "packets_recv_ps", "volatile_dropped",
             "packets_dropped", "payloads_refused", "opening_overflows", "queue_overflows",
-            "write_overflows", "active_sessions", "max_sessions", "active_connections", "max_connections"}
+            "write_overflows", "broker_connected", "broker_dropped",
+            "active_sessions", "max_sessions", "active_connections", "max_connections"}
         assert (stats["sessions_active"], stats["sessions_total"]) == (1, 1)
 
 

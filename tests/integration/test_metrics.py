@@ -211,6 +211,9 @@ def expected_samples() -> Dict[Tuple[str, Tuple[Tuple[str, str], ...]], float]:
     samples[("tornadio2_volatile_drops_total", ())] = 1
     for name in ("packets_dropped", "payloads_refused", "opening_overflows", "write_overflows"):
         samples[("tornadio2_%s_total" % name, ())] = 0
+    # the in-process broker: always connected, never drops
+    samples[("tornadio2_broker_connected", ())] = 1
+    samples[("tornadio2_broker_dropped_total", ())] = 0
     return samples
 
 

@@ -31,6 +31,7 @@ CORE_MODULES = [
     "tornadio2.admission",
     "tornadio2.rooms",
     "tornadio2.framing",
+    "tornadio2.broker",
 ]
 
 TIMER_CALLS = {"call_later", "call_at", "add_timeout"}

@@ -11,6 +11,7 @@ DUMP_KEYS = {
     "packets_sent_total", "packets_recv_total", "packets_sent_ps", "packets_recv_ps",
     "volatile_dropped",
     "packets_dropped", "payloads_refused", "opening_overflows", "queue_overflows", "write_overflows",
+    "broker_connected", "broker_dropped",
     # TornadIO2's names
     "active_sessions", "max_sessions", "active_connections", "max_connections",
 }
@@ -80,6 +81,7 @@ def test_moving_average_stays_accurate_over_many_fractional_samples():
 def test_new_collector_dumps_zeros_under_every_key():
     dump = StatsCollector().dump()
     assert set(dump) == DUMP_KEYS
+    assert dump.pop("broker_connected") == 1  # the in-process broker is always there
     assert all(value == 0 for value in dump.values())
 
 
