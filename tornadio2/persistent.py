@@ -13,7 +13,7 @@ from tornado import websocket
 from tornado.concurrent import Future
 from tornado.iostream import IOStream, StreamClosedError
 
-from tornadio2 import hixie76
+from tornadio2 import hixie76, leanws
 from tornadio2.exceptions import ProtocolError, SessionClosedError
 from tornadio2.preflight import Server
 from tornadio2.proto import to_utf8
@@ -43,6 +43,12 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
         return int(self.server.settings["max_message_size"])
+
+    def get_websocket_protocol(self) -> Any:
+        """Tornado's RFC 6455 protocol, or the lean path (setting ``websocket_engine``)."""
+        if self.server.settings["websocket_engine"] == "lean" and leanws.can_take(self):
+            return leanws.LeanUpgrade(self.server, self.name)
+        return super().get_websocket_protocol()
 
     def check_origin(self, origin: str) -> bool:
         """Apply the router's origin policy to the upgrade (0.9 pages are often cross-site)."""

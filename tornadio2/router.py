@@ -81,6 +81,13 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     # for node_modules/socket.io-client/dist in the working directory and its
     # parents; None serves no client files.
     "client_path": "auto",
+    # Which RFC 6455 implementation serves websocket (and flashsocket) upgrades:
+    # 'lean' (tornadio2's own frame loop on the upgraded socket; wss stays on
+    # Tornado's) or 'tornado' (Tornado's WebSocketHandler).
+    "websocket_engine": "lean",
+    # Bytes a socket may hold that its client has not read; past it the session
+    # is closed (volatile packets are dropped as soon as anything is held).
+    "websocket_write_limit": 1024 * 1024,
 }
 
 class TornadioRouter:
@@ -111,6 +118,7 @@ class TornadioRouter:
             session_expiry=self.settings["session_expiry"],
             poll_timeout=self.settings["xhr_polling_timeout"],
             max_queue_length=self.settings["max_queue_length"],
+            write_limit=self.settings["websocket_write_limit"],
         )
         self._io_loop = io_loop
         self._scheduler: Optional[IOLoopScheduler] = None
@@ -123,6 +131,8 @@ class TornadioRouter:
         unknown = set(self.settings["enabled_protocols"]) - set(DEFAULT_SETTINGS["enabled_protocols"])
         if unknown:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
+        if self.settings["websocket_engine"] not in ("lean", "tornado"):
+            raise ValueError("websocket_engine must be 'lean' or 'tornado'")
         if self.settings["client_timeout"] <= 0:
             raise ValueError("client_timeout must be positive")
 

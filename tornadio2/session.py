@@ -308,6 +308,19 @@ class Session(PacketHandlers, SessionNames):
         self.send_packet(packet)
         return True
 
+    def write_backlog(self, nbytes: int) -> None:
+        """The attached socket holds ``nbytes`` its client has not read yet.
+
+        Past ``config.write_limit`` the client is not keeping up: the session
+        is closed (counted as a queue overflow). Volatile packets are dropped
+        long before, as soon as the socket holds anything (:meth:`send_volatile`).
+        """
+        if nbytes > self.config.write_limit and self.state is not _CLOSED:
+            logger.warning("session %s: %d bytes unread by the client; closing it",
+                           self.sid, nbytes)
+            self._stats.queue_overflows += 1
+            self.close(send_disconnect=False, reason="queue_overflow")
+
     def flush(self) -> None:
         """Hand every queued packet to the attached transport, if any."""
         if self.transport is not None and self._queue:

@@ -39,6 +39,7 @@ class SessionConfig:
     session_expiry: float = 30
     poll_timeout: float = 20  # how long a polling GET is held before a noop
     max_queue_length: int = 10000
+    write_limit: int = 1024 * 1024  # bytes a socket may hold unread by the client
 
 
 def _ignore(session: Any) -> None:
