@@ -175,9 +175,13 @@ class LeanWebSocket:
 
     def _data_received(self, data: bytes) -> None:
         parser = self._parser
+        messages = parser.feed(data)
+        if parser.outgoing and not parser.closed:  # pongs first, as the pings came first
+            self._out.extend(parser.outgoing)
+            parser.outgoing.clear()
         self._reading = True
         try:
-            for message in parser.feed(data):
+            for message in messages:
                 self._on_message(message)
         finally:
             self._reading = False
