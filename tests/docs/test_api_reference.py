@@ -27,7 +27,7 @@ PUBLIC_MODULES = [
     "polling", "persistent", "sessiontypes", "packets", "sessioncompat", "endpoints", "usercode",
     "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
-    "testing.transports",
+    "testing.transports", "wsframe", "leanws",
 ]
 
 
