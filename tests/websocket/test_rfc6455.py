@@ -8,7 +8,11 @@ engine only (see wire-notes#rfc-6455).
 """
 
 import asyncio
+import json
+import os
+import shutil
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +20,21 @@ from tornadio2 import wsframe
 
 from .conftest import EVENTS
 
+ROOT = Path(__file__).resolve().parents[2]
+WS_CLIENT = Path(__file__).with_name("ws_client.js")
+
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+
+
+@pytest.fixture
+def ws_node():
+    """The node executable, when node and the ``ws`` package are there."""
+    node = shutil.which(os.environ.get("NODE") or "node")
+    if not node or not (ROOT / "node_modules" / "ws" / "package.json").is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs node and the ws package (npm install)")
+        pytest.skip("node or the ws package is missing")
+    return node
 
 
 def tornado_falls_short(server, why: str) -> None:
@@ -208,3 +226,20 @@ def _sid(server) -> str:
 def test_codec_close_codes_are_the_rfc_ones():
     assert (wsframe.CLOSE_NORMAL, wsframe.CLOSE_PROTOCOL_ERROR, wsframe.CLOSE_INVALID_DATA,
             wsframe.CLOSE_TOO_BIG) == (1000, 1002, 1007, 1009)
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_ws_package_as_client(server, ws_node):
+    """The ``ws`` npm package: echo (also of a 70,000-byte frame), ping answered
+    by a pong with its payload, a clean close with 1000."""
+    sid = await server.handshake()
+    proc = await asyncio.create_subprocess_exec(
+        ws_node, str(WS_CLIENT), str(server.port), sid,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=str(ROOT))
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    seen = json.loads(out.decode().strip().splitlines()[-1])
+    assert "error" not in seen, (seen, err)
+    assert seen["messages"] == ["1::", "3:::hello from ws", "3:::wwww..70004"]
+    assert seen["pong"] == "ping-payload"
+    assert seen["close"] == 1000
+    await EVENTS.wait_for(("closed", sid))
