@@ -243,3 +243,29 @@ async def test_ws_package_as_client(server, ws_node):
     assert seen["pong"] == "ping-payload"
     assert seen["close"] == 1000
     await EVENTS.wait_for(("closed", sid))
+
+
+def test_lean_engine_on_uvloop():
+    """uvloop is an option (never required): the lean path runs on it unchanged."""
+    uvloop = pytest.importorskip("uvloop")
+    from .conftest import _start
+
+    async def main():
+        srv, http = _start(None, "lean", {})
+        ws = await srv.connect()
+        ws.send_text("3:::on uvloop")
+        assert await ws.read_text() == "3:::on uvloop"
+        ws.send_frame(PING, b"u")
+        assert await ws.read_frame() == (True, PONG, b"u")
+        ws.send_frame(CLOSE, struct.pack("!H", 1000))
+        assert (await ws.read_close())[0] == 1000
+        await ws.close()
+        srv.router.stop()
+        http.stop()
+        await http.close_all_connections()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(main(), 20))
+    finally:
+        loop.close()
