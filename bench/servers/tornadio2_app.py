@@ -76,6 +76,8 @@ def make_app(heartbeat: float, metrics: bool = False) -> tornado.web.Application
     router = ROUTER = TornadioRouter(BenchConnection, user_settings={
         "enabled_protocols": ["websocket", "xhr-polling"],
         "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
+        # BENCH_WEBSOCKET_ENGINE=tornado: Tornado's handler, for comparisons in one checkout.
+        "websocket_engine": os.environ.get("BENCH_WEBSOCKET_ENGINE", "lean"),
     })
     urls = router.urls
     if metrics:
