@@ -268,3 +268,15 @@ def test_a_session_subclass_can_override_a_packet_handler(scheduler, container, 
     session.receive_frame("8::/x:data")
     session.receive_frames("\ufffd3\ufffd8::\ufffd3\ufffd3::")
     assert seen == [("/x", "data"), ("", "")]
+
+
+def test_write_backlog_over_the_limit_closes_session(make_session, transport, stats):
+    session = make_session(write_limit=1000)
+    session.attach(transport)
+    session.write_backlog(1000)
+    assert not session.is_closed
+    session.write_backlog(1001)
+    assert session.is_closed
+    assert session.conn.calls[-1] == ("close",)
+    assert stats.queue_overflows == 1
+    assert stats.disconnects.get("queue_overflow") == 1
