@@ -6,16 +6,16 @@ It parses no packets and owns no timers; heartbeats are the session's. The
 hixie-76 framing itself lives in :mod:`tornadio2.hixie76`.
 """
 
-import functools
+import collections
 import logging
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Deque, Optional, Sequence, Tuple, Union
 
 from tornado import web, websocket
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 
-from tornadio2 import hixie76
+from tornadio2 import hixie76, leanws
 from tornadio2.exceptions import ProtocolError, SessionClosedError
 from tornadio2.peerlog import PeerLog
 from tornadio2.periodic import Timeout
@@ -52,6 +52,8 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         # Bytes of frames handed to the stream and not yet written (counted only
         # while the stream has a backlog; reported to the session, which decides).
         self._unwritten = 0
+        # (future, bytes) of writes that were left waiting in the stream.
+        self._pending_writes: Deque[Tuple["Future[None]", int]] = collections.deque()
 
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
@@ -62,6 +64,12 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
 
     def data_received(self, chunk: bytes) -> None:
         """An upgrade request has no use for a body: its bytes are dropped."""
+
+    def get_websocket_protocol(self) -> Any:
+        """Tornado's RFC 6455 protocol, or the lean path (setting ``websocket_engine``)."""
+        if self.server.settings["websocket_engine"] == "lean" and leanws.can_take(self):
+            return leanws.LeanUpgrade(self.server, self.name)
+        return super().get_websocket_protocol()
 
     def check_origin(self, origin: str) -> bool:
         """Apply the router's origin policy to the upgrade (0.9 pages are often cross-site)."""
@@ -123,6 +131,7 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         return None
 
     def on_close(self) -> None:
+        self._forget_writes()
         if self._counted:
             self._counted = False
             self.server.stats.connection_closed(self.name)
@@ -154,7 +163,10 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
             return
         if self.busy():
             self._left_unwritten(packets, written)
-        elif self._stream_closed():
+            return
+        if self._pending_writes:
+            self._forget_writes()
+        if self._stream_closed():
             # The write closed the stream (the peer reset it): its outcome is
             # an error that nobody else will read.
             written.add_done_callback(_retrieve_outcome)
@@ -164,17 +176,26 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         return stream is None or stream.closed()
 
     def _left_unwritten(self, packets: Sequence[str], written: "Future[None]") -> None:
-        # Frames go out in order: once the last one is written, so is the batch.
+        # Frames go out in order, so the futures of earlier writes finish first.
+        # Finished ones are collected here, at the next write, rather than by a
+        # callback per write: a callback costs a loop turn each, on every busy socket.
+        pending = self._pending_writes
+        while pending and pending[0][0].done():
+            done, size = pending.popleft()
+            _retrieve_outcome(done)
+            self._unwritten -= size
         size = sum(utf8_length(packet) for packet in packets)
+        pending.append((written, size))
         self._unwritten += size
-        written.add_done_callback(functools.partial(self._written, size))
         if self.session is not None:
             self.session.transport_buffered(self, self._unwritten)
 
-    def _written(self, size: int, future: "Future[None]") -> None:
-        self._unwritten -= size
-        if not future.cancelled():
-            future.exception()  # retrieved: a closed socket is not worth a log here
+    def _forget_writes(self) -> None:
+        """Everything was written (or the socket is gone): drop the accounting."""
+        pending, self._pending_writes = self._pending_writes, collections.deque()
+        self._unwritten = 0
+        for future, _ in pending:
+            future.add_done_callback(_retrieve_outcome)
 
     def busy(self) -> bool:
         """Whether frames written earlier are still waiting to go out."""

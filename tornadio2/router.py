@@ -126,6 +126,10 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
     # This process's id, put in front of its session ids so a proxy can route
     # polling requests by URL (letters and digits, up to 16). None: plain ids.
     "node_id": None,
+    # Which RFC 6455 implementation serves websocket (and flashsocket) upgrades:
+    # 'lean' (tornadio2's own frame loop on the upgraded socket; wss stays on
+    # Tornado's) or 'tornado' (Tornado's WebSocketHandler).
+    "websocket_engine": "lean",
 }
 
 class TornadioRouter:
@@ -180,6 +184,8 @@ class TornadioRouter:
         unknown = set(self.settings["enabled_protocols"]) - set(DEFAULT_SETTINGS["enabled_protocols"])
         if unknown:
             raise ValueError("unknown protocols in enabled_protocols: %s" % sorted(unknown))
+        if self.settings["websocket_engine"] not in ("lean", "tornado"):
+            raise ValueError("websocket_engine must be 'lean' or 'tornado'")
         if self.settings["client_timeout"] <= 0:
             raise ValueError("client_timeout must be positive")
         if self.settings["payload_slice_packets"] < 1:

@@ -4,13 +4,20 @@ Each server binds 127.0.0.1 (port 0 picks a free one), prints one JSON line
 ``{"listening": PORT}`` once it accepts connections and runs until SIGTERM or
 SIGINT. With ``--profile FILE`` the IOLoop runs under cProfile and the stats
 are written to FILE on shutdown (``python -m pstats FILE`` reads them).
+
+Environment, for trying options on any server: ``BENCH_TUNE_GC=1`` freezes
+the start-up objects out of the garbage collector's reach and raises the
+young-generation threshold to 50,000 (what ``tornadio2.server.tune_gc``
+does), ``BENCH_UVLOOP=1`` runs on uvloop (which must be installed).
 """
 
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Awaitable, Callable, Optional
@@ -62,6 +69,10 @@ def serve(make_app: Callable[[], tornado.web.Application], args: argparse.Namesp
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        if os.environ.get("BENCH_TUNE_GC") == "1":
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50000, *gc.get_threshold()[1:])
         print(json.dumps({"listening": sockets[0].getsockname()[1]}), flush=True)
         await stop.wait()
         server.stop()
@@ -69,6 +80,9 @@ def serve(make_app: Callable[[], tornado.web.Application], args: argparse.Namesp
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()
+    if os.environ.get("BENCH_UVLOOP") == "1":
+        import uvloop  # an option only; never a dependency
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     try:
         asyncio.run(main())
     finally:

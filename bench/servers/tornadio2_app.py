@@ -91,6 +91,8 @@ def make_app(heartbeat: float, metrics: bool = False, broker: Optional[str] = No
         "enabled_protocols": ["websocket", "xhr-polling"],
         "heartbeat_interval": int(interval) if float(interval).is_integer() else interval,
         "broker_url": broker, "node_id": node,
+        # BENCH_WEBSOCKET_ENGINE=tornado: Tornado's handler, for comparisons in one checkout.
+        "websocket_engine": os.environ.get("BENCH_WEBSOCKET_ENGINE", "lean"),
     })
     urls = router.urls
     if metrics:

@@ -1,4 +1,5 @@
-"""Every decoder, fed what an attacker can send, raises only ``ProtocolError``.
+"""Every decoder, fed what an attacker can send, raises only ``ProtocolError``
+(the RFC 6455 parser, which answers with close codes instead, never raises).
 
 Each decoder is the place where peer bytes become values; anything but the
 typed error escaping from one of them turns into a 500 or a dropped socket
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.fakes import RecordingConnection
-from tornadio2 import framing, hixie76, proto
+from tornadio2 import framing, hixie76, proto, wsframe
 from tornadio2.exceptions import ProtocolError
 
 FUZZ = settings(max_examples=400, deadline=None,
@@ -141,3 +142,47 @@ def test_event_decoder_accepts_only_named_events_with_list_args(data: str) -> No
     except ProtocolError:
         return
     assert isinstance(name, str) and isinstance(args, list)
+
+
+def _client_frame(opcode: int, payload: bytes, fin: bool = True, key: bytes = b"\x11\x22\x33\x44") -> bytes:
+    head = bytes([(0x80 if fin else 0) | opcode])
+    size = len(payload)
+    if size < 126:
+        head += bytes([0x80 | size])
+    elif size < 65536:
+        head += bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + size.to_bytes(8, "big")
+    return head + key + wsframe.mask_python(key, payload)
+
+
+def _chunks(data: bytes, cuts: List[int]) -> List[bytes]:
+    points = sorted({cut % (len(data) + 1) for cut in cuts})
+    return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=60), max_size=10), st.integers(min_value=0, max_value=300))
+def test_websocket_frame_parser_never_raises(chunks: List[bytes], max_size: int) -> None:
+    """The RFC 6455 parser answers bad input with a close code, never an exception."""
+    parser = wsframe.FrameParser(max_size)
+    for chunk in chunks:
+        for message in parser.feed(chunk):
+            assert isinstance(message, (str, bytes))
+    if parser.closed:
+        assert parser.close_code is None or 1000 <= parser.close_code < 5000
+
+
+@FUZZ
+@given(st.lists(st.text(max_size=300), min_size=1, max_size=5), st.lists(st.integers(0, 5000), max_size=6))
+def test_websocket_frame_parser_reads_what_a_client_wrote_in_any_chunks(messages: List[str],
+                                                                       cuts: List[int]) -> None:
+    wire = b"".join(_client_frame(wsframe.OP_TEXT, text.encode("utf-8", "surrogatepass"))
+                    for text in messages)
+    parser = wsframe.FrameParser(10_000)
+    got: List[Any] = []
+    for chunk in _chunks(wire, cuts):
+        got.extend(parser.feed(chunk))
+    if any("\ud800" <= char <= "\udfff" for text in messages for char in text):
+        return  # lone surrogates are not UTF-8: a 1007 close is the right answer
+    assert got == messages and not parser.closed

@@ -55,17 +55,21 @@ async def test_echoes_for_a_client_that_stopped_polling_are_bounded_in_bytes(tmp
         assert status == 200 and body.endswith(b"0::")
 
 
+@pytest.mark.parametrize("engine", ["lean", "tornado"])
 @pytest.mark.gen_test(timeout=60)
-async def test_a_websocket_that_never_reads_is_closed_at_its_write_limit(tmp_path):
-    with server(tmp_path, websocket_write_limit=2 * MB) as srv:
+async def test_a_websocket_that_never_reads_is_closed_at_its_write_limit(tmp_path, engine):
+    with server(tmp_path, websocket_write_limit=2 * MB, websocket_engine=engine) as srv:
         before = await srv.status()
         sid = await handshake(srv.port)
         reader, writer = await raw_websocket(srv.port, sid)
 
         async def flood():
-            for _ in range(50):
-                writer.write(ws_frame("3:::" + "x" * MB))
-                await writer.drain()
+            try:
+                for _ in range(50):
+                    writer.write(ws_frame("3:::" + "x" * MB))
+                    await writer.drain()
+            except ConnectionError:
+                pass  # the server closed the socket of a client that does not read
             return await _until(lambda s: s["stats"]["write_overflows"], srv)
 
         attack = Attack(srv.port)
@@ -79,7 +83,10 @@ async def test_a_websocket_that_never_reads_is_closed_at_its_write_limit(tmp_pat
         received = 0
         started = time.monotonic()
         while True:
-            chunk = await asyncio.wait_for(reader.read(1 << 20), 10)
+            try:
+                chunk = await asyncio.wait_for(reader.read(1 << 20), 10)
+            except ConnectionResetError:
+                break  # the lean engine drops a socket that holds more than the limit
             if not chunk:
                 break
             received += len(chunk)

@@ -219,3 +219,19 @@ async def test_tls_hixie76_location_is_wss(socket_server, http_fetch, tls):
         assert await client.read_message() == "1::"
     finally:
         await client.close()
+
+
+def test_tune_gc_freezes_start_up_objects_and_raises_the_young_threshold(io_loop, router):
+    import gc
+
+    threshold = gc.get_threshold()
+    try:
+        app = tornado.web.Application(router.urls, socket_io_port=unused_port(),
+                                      socket_io_address="127.0.0.1")
+        server = SocketServer(app, auto_start=False, tune_gc=True)
+        assert gc.get_threshold()[0] == 50000
+        assert gc.get_freeze_count() > 0
+        server.stop()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -32,6 +32,7 @@ CORE_MODULES = [
     "tornadio2.rooms",
     "tornadio2.framing",
     "tornadio2.broker",
+    "tornadio2.wsframe",
 ]
 
 TIMER_CALLS = {"call_later", "call_at", "add_timeout"}
