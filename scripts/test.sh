@@ -2,15 +2,17 @@
 # Run the whole test suite (unit, integration, e2e) with pytest.
 # Sets up .venv and node_modules first if needed; arguments go to pytest:
 #   scripts/test.sh tests/unit -x
-# With CI=true, end-to-end tests must not skip, so Node.js is required and
-# Chromium, redis-server, nginx and HAProxy are installed (Debian's packages)
-# when missing.
+# Chromium, redis-server, nginx and HAProxy (Debian's packages) are installed
+# when missing if we can (as root, or under CI with sudo). With CI=true,
+# end-to-end tests must not skip, so Node.js is required and so are they.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 if [ "${CI:-}" = true ]; then
-    TORNADIO2_REQUIRE_NODE=1
+    export TORNADIO2_REQUIRE_NODE=1
+fi
+if [ "${CI:-}" = true ] || { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; }; then
     # Debian packages the tests run for real: the browser, and Redis and the
     # proxies of the scale-out tests (tests/scaleout). One apt-get update for all.
     missing=""
