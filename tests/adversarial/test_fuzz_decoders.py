@@ -16,6 +16,7 @@ from typing import Any, List
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from tests.adversarial.live import ws_frame
 from tests.fakes import RecordingConnection
 from tornadio2 import framing, hixie76, proto, wsframe
 from tornadio2.exceptions import ProtocolError
@@ -144,18 +145,6 @@ def test_event_decoder_accepts_only_named_events_with_list_args(data: str) -> No
     assert isinstance(name, str) and isinstance(args, list)
 
 
-def _client_frame(opcode: int, payload: bytes, fin: bool = True, key: bytes = b"\x11\x22\x33\x44") -> bytes:
-    head = bytes([(0x80 if fin else 0) | opcode])
-    size = len(payload)
-    if size < 126:
-        head += bytes([0x80 | size])
-    elif size < 65536:
-        head += bytes([0x80 | 126]) + size.to_bytes(2, "big")
-    else:
-        head += bytes([0x80 | 127]) + size.to_bytes(8, "big")
-    return head + key + wsframe.mask_python(key, payload)
-
-
 def _chunks(data: bytes, cuts: List[int]) -> List[bytes]:
     points = sorted({cut % (len(data) + 1) for cut in cuts})
     return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
@@ -177,7 +166,7 @@ def test_websocket_frame_parser_never_raises(chunks: List[bytes], max_size: int)
 @given(st.lists(st.text(max_size=300), min_size=1, max_size=5), st.lists(st.integers(0, 5000), max_size=6))
 def test_websocket_frame_parser_reads_what_a_client_wrote_in_any_chunks(messages: List[str],
                                                                        cuts: List[int]) -> None:
-    wire = b"".join(_client_frame(wsframe.OP_TEXT, text.encode("utf-8", "surrogatepass"))
+    wire = b"".join(ws_frame(text.encode("utf-8", "surrogatepass"), opcode=wsframe.OP_TEXT)
                     for text in messages)
     parser = wsframe.FrameParser(10_000)
     got: List[Any] = []
