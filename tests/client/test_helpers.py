@@ -85,3 +85,20 @@ async def test_transport_the_server_does_not_offer_is_refused():
 def test_unknown_transport_is_a_value_error():
     with pytest.raises(ValueError, match="transport must be one of"):
         SocketIOClient("http://127.0.0.1:1", transport="htmlfile")
+
+
+def test_an_unknown_session_answer_after_our_own_disconnect_still_reads_as_ours():
+    # Over xhr-polling the server ends the session as soon as the 0:: POST is
+    # read; a GET already on its way then gets 7:::1+0, possibly before the
+    # POST's own answer. That is still the disconnect the client asked for.
+    client = SocketIOClient("http://127.0.0.1:1", transport="xhr-polling")
+    client._disconnecting = True
+    client._on_payload("7:::1+0")
+    assert client.disconnect_reason == "client disconnected"
+    assert client.errors == [("", "1+0")]
+
+
+def test_an_unknown_session_answer_out_of_the_blue_is_an_error():
+    client = SocketIOClient("http://127.0.0.1:1", transport="xhr-polling")
+    client._on_payload("7:::1+0")
+    assert client.disconnect_reason == "error packet 1+0"

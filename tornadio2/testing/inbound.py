@@ -138,7 +138,11 @@ class ServerPackets:
     def _on_error(self, packet: proto.Packet) -> None:
         self.errors.append((packet.endpoint, packet.data))
         if not packet.endpoint:
-            self._ended("error packet %s" % (packet.data or "(empty)"))
+            # After our own 0:: the server may forget the session before a poll
+            # already on its way arrives; that poll's "unknown session" answer
+            # still means the disconnect we asked for.
+            self._ended("client disconnected" if self._disconnecting
+                        else "error packet %s" % (packet.data or "(empty)"))
         elif self._endpoints.get(packet.endpoint) == _CONNECTING:
             self._endpoints[packet.endpoint] = "refused:" + packet.data.split("+")[0]
 
