@@ -14,7 +14,8 @@ a child process (plain blocking sockets) makes one session and sends
 every one before reading every answer. ``--kind event`` sends an event
 ``ping`` that an ``@event`` answers with ``emit('pong')``; ``--kind xhr``
 POSTs each message over xhr-polling while a long-poll GET waits for its echo
-(two keep-alive connections). With ``--instructions`` the server runs under
+(two keep-alive connections); ``--kind connect`` makes a session (handshake,
+upgrade, ``1::``) and closes its socket, ``count`` times. With ``--instructions`` the server runs under
 valgrind's cachegrind at two counts and the difference in instructions is
 divided by the difference in round trips, so start-up drops out; the child
 is not traced. Kernel time is not counted: this is the user-space cost of
@@ -92,6 +93,11 @@ def upgrade(sid):
     return w
 
 
+if kind == "connect":  # a session made and left, count times
+    upgrade(sid).close()
+    for _ in range(count):
+        upgrade(handshake()).close()
+    sys.exit(0)
 sockets = [upgrade(sid)] + [upgrade(handshake()) for _ in range(clients - 1)]
 if kind == "event":
     payload = b'5:::{"name":"ping","args":[' + b"7" * 32 + b']}'
@@ -164,9 +170,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--engine", default="lean", choices=["lean", "tornado"])
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--kind", default="echo", choices=["echo", "event", "xhr"],
+    parser.add_argument("--kind", default="echo", choices=["echo", "event", "xhr", "connect"],
                         help="echo: '3:::' message echoed; event: ping answered by an emitted pong; "
-                        "xhr: the echo over xhr-polling (the engine does not apply)")
+                        "xhr: the echo over xhr-polling (the engine does not apply); "
+                        "connect: handshake, websocket upgrade, 1::, close")
     parser.add_argument("--clients", type=int, default=1,
                         help="websocket sessions; each round sends one message on every one, "
                         "then reads every answer")

@@ -15,6 +15,7 @@
  *   events    `5:::{"name":"ping","args":[N]}` -> pong event, websocket
  *   xhr_echo  closed-loop echo over xhr-polling
  *   idle      N websocket sessions held open: setup rate, server RSS per session
+ *   idle_xhr  the same over xhr-polling: each session holds one long-poll GET
  *   broadcast client 0 emits `broadcast` K times, each delivered to all N clients
  *   rooms     N clients in N / roomSize rooms; client 0's event makes the server
  *             emit to every room (or to the one room) K times; all N get each round
@@ -576,16 +577,16 @@ async function echoLoad (Kind, kind) {
 }
 
 /** Idle sessions: setup rate, server memory per session, heartbeats while held. */
-async function idleLoad () {
+async function idleLoad (Client) {
   const onPacket = (client, text) => {
     fail('idle client ' + client.id + ' got ' + JSON.stringify(text.slice(0, 80)));
   };
-  const warm = await openClients(WsClient, cfg.warmSessions, onPacket, 1e9);
+  const warm = await openClients(Client, cfg.warmSessions, onPacket, 1e9);
   if (warm.length < cfg.warmSessions) throw new Error('warm-up sessions failed');
   await sleep(0.2);
   const rss0 = rssKiB(cfg.serverPid);
   const setup = new Window();
-  const clients = await openClients(WsClient, cfg.clients, onPacket);
+  const clients = await openClients(Client, cfg.clients, onPacket);
   setup.close();
   setup.report(clients.length);
   result.sent = cfg.clients;
@@ -744,7 +745,8 @@ const SCENARIOS = {
   echo: () => echoLoad(WsClient, 'message'),
   events: () => echoLoad(WsClient, 'event'),
   xhr_echo: () => echoLoad(XhrClient, 'message'),
-  idle: idleLoad,
+  idle: () => idleLoad(WsClient),
+  idle_xhr: () => idleLoad(XhrClient),
   broadcast: broadcastLoad,
   rooms: roomsLoad,
 };

@@ -72,7 +72,7 @@ class Row:
 
     @property
     def metric(self) -> str:
-        return {"idle": "setup/s", "broadcast": "deliveries/s",
+        return {"idle": "setup/s", "idle_xhr": "setup/s", "broadcast": "deliveries/s",
                 "rooms": "deliveries/s"}.get(self.scenario, "msg/s")
 
 
@@ -91,6 +91,8 @@ def full_rows() -> List[Row]:
             {"clients": 1000, "hold": 12, "settle": 1}, heartbeat=5),
         Row("idle_n10000", "idle websockets N=10,000", "idle",
             {"clients": 10000, "hold": 12, "settle": 1, "setupTimeout": 180}, heartbeat=5),
+        Row("idle_xhr_n5000", "idle xhr-polling N=5,000", "idle_xhr",
+            {"clients": 5000, "hold": 12, "settle": 1, "setupTimeout": 180}),
         Row("broadcast_n1000", "broadcast to N=1,000", "broadcast",
             {"clients": 1000, "rounds": 5000}),
         Row("room_emit_n1000", "room emit to 1,000 members", "rooms",
@@ -110,6 +112,8 @@ def quick_rows() -> List[Row]:
         Row("xhr_echo_c10", "xhr-polling echo C=10", "xhr_echo", {"clients": 10}),
         Row("idle_n200", "idle websockets N=200", "idle",
             {"clients": 200, "hold": 2.5, "settle": 0.2, "warmSessions": 5}, heartbeat=1),
+        Row("idle_xhr_n200", "idle xhr-polling N=200", "idle_xhr",
+            {"clients": 200, "hold": 2.5, "settle": 0.2, "warmSessions": 5}),
         Row("broadcast_n100", "broadcast to N=100", "broadcast",
             {"clients": 100, "rounds": 500}),
         Row("room_emit_n100", "room emit to 100 members", "rooms",
@@ -440,7 +444,7 @@ def tables(summary: Dict[Tuple[str, str], Dict[str, Any]], rows: List[str],
                 _ratio(values[0], values[1]), _ratio(values[0], values[2])))
 
         line(first["metric"], "value", 0, first["title"])
-        if first["scenario"] == "idle":
+        if first["scenario"] in ("idle", "idle_xhr"):
             line("KiB/session", "mem_kib", 1)
             line("heartbeats/s held", "heartbeats_per_s", 0)
         else:

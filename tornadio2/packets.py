@@ -12,6 +12,7 @@ It must not import Tornado, the connection classes or :mod:`tornadio2.session`.
 Application code runs through :mod:`tornadio2.usercode`.
 """
 
+import collections
 import functools
 import logging
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
@@ -76,8 +77,9 @@ class PacketHandlers:
     rooms: RoomRegistry
     _queue: List[str]
     _holding: int
-    #: Packets of payloads received and not yet handled (read a slice per loop turn).
-    _backlog: Deque[str]
+    #: Packets of payloads received and not yet handled (read a slice per loop
+    #: turn); ``None`` while there are none: an empty deque costs 760 bytes a session.
+    _backlog: Optional[Deque[str]]
     _backlog_bytes: int
     _on_read: List[Callable[[], None]]
 
@@ -186,6 +188,8 @@ class PacketHandlers:
 
     def _add_to_backlog(self, frames: Sequence[str], size: int) -> bool:
         backlog, config = self._backlog, self.config
+        if backlog is None:
+            backlog = self._backlog = collections.deque()
         if (len(backlog) + len(frames) > config.max_payload_packets
                 or self._backlog_bytes + size > config.max_backlog_bytes):
             self._flood("session %s: more than %d packets waiting to be read; closing it",
@@ -202,6 +206,8 @@ class PacketHandlers:
     def _read_backlog(self) -> None:
         """Handle one slice of the backlog; the rest on a later turn of the loop."""
         backlog = self._backlog
+        if backlog is None:
+            return
         self._holding += 1
         try:
             for _ in range(min(len(backlog), self.config.payload_slice_packets)):
@@ -215,7 +221,7 @@ class PacketHandlers:
         if backlog and self.state is not _CLOSED:
             self._scheduler.call_later(0, self._read_backlog)
             return
-        backlog.clear()
+        self._backlog = None
         self._backlog_bytes = 0
         callbacks, self._on_read = self._on_read, []
         for callback in callbacks:

@@ -14,7 +14,6 @@ time comes from an injected :class:`Scheduler`, bytes go through a
 :mod:`tornadio2.usercode`, whose error policy applies.
 """
 
-import collections
 import functools
 import inspect
 import logging
@@ -97,7 +96,7 @@ class Session(PacketHandlers, SessionNames):
         self._queue: List[str] = [proto.connect()]
         self._queue_bytes = 0  # of the packets queued by send_packet
         self._holding = 0
-        self._backlog: Deque[str] = collections.deque()
+        self._backlog: Optional[Deque[str]] = None
         self._backlog_bytes = 0
         self._on_read: List[Callable[[], None]] = []
         self._heartbeat: Optional[TimerHandle] = None
