@@ -171,6 +171,10 @@ class TornadioRouter:
         )
         self.admission = Admission(self.settings["max_sessions"], self.settings["handshake_rate"],
                                    self.settings["handshake_burst"])
+        # Handshakes whose on_open is still running: sessions to be, counted
+        # against max_sessions (a slow asynchronous on_open must not let a
+        # flood of handshakes past the cap).
+        self._opening = 0
         self._io_loop = io_loop
         self._broker_started = False
         self._broker_task: Optional["asyncio.Future[None]"] = None
@@ -338,7 +342,7 @@ class TornadioRouter:
 
         ``None`` admits it; otherwise a reason of :data:`~tornadio2.stats.REFUSAL_REASONS`.
         """
-        return self.admission.refusal(request.remote_ip or "", len(self.sessions),
+        return self.admission.refusal(request.remote_ip or "", len(self.sessions) + self._opening,
                                       self.scheduler.now())
 
     async def create_session(self, info: ConnectionInfo) -> Optional[Session]:
@@ -349,7 +353,12 @@ class TornadioRouter:
         session = Session(self.sessions.new_id(), self.connection, info, self.session_config,
                           self.scheduler, self.stats, self.sessions.hooks, self.rooms,
                           server=self)
-        if not await session.open():
+        self._opening += 1
+        try:
+            accepted = await session.open()
+        finally:
+            self._opening -= 1
+        if not accepted:
             return None
         self.sessions.add(session)
         return session

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Type
 
 import tornado.web
 from tornado.netutil import bind_sockets
@@ -46,9 +46,10 @@ class Server:
 
 @asynccontextmanager
 async def live_server(settings: Optional[Dict[str, Any]] = None,
+                      connection: Optional[Type[SocketConnection]] = None,
                       **server_kwargs: Any) -> AsyncIterator[Server]:
-    """Serve :class:`Echo` with router ``settings`` and ``GuardedHTTPServer`` kwargs."""
-    router = TornadioRouter(Echo, dict({"client_path": None}, **(settings or {})))
+    """Serve ``connection`` (:class:`Echo`) with router ``settings`` and ``GuardedHTTPServer`` kwargs."""
+    router = TornadioRouter(connection or Echo, dict({"client_path": None}, **(settings or {})))
     http = GuardedHTTPServer(tornado.web.Application(router.urls), **server_kwargs)
     sockets = bind_sockets(0, LOOPBACK, family=socket.AF_INET)
     http.add_sockets(sockets)

@@ -19,6 +19,7 @@ import tracemalloc
 import pytest
 
 from tests.adversarial.attack import live_server, normal_handshake, request
+from tornadio2 import SocketConnection
 from tornadio2.sessiontypes import KEPT_HEADER_BYTES
 
 HANDSHAKE = b"GET /socket.io/1/ HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -51,6 +52,37 @@ async def test_handshakes_over_max_sessions_are_refused_until_sessions_expire():
             await asyncio.sleep(0.05)
         assert len(server.router.sessions) == 0
         assert await normal_handshake(server.port) < 1.0
+
+
+class SlowOpen(SocketConnection):
+    """An application whose asynchronous ``on_open`` waits until the test opens ``gate``."""
+
+    gate: asyncio.Event
+    entered: asyncio.Event
+    waiting = 0
+
+    async def on_open(self, info):
+        SlowOpen.waiting += 1
+        if SlowOpen.waiting == 2:
+            SlowOpen.entered.set()
+        await SlowOpen.gate.wait()
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_handshakes_whose_on_open_still_runs_count_against_max_sessions():
+    SlowOpen.gate, SlowOpen.entered, SlowOpen.waiting = asyncio.Event(), asyncio.Event(), 0
+    async with live_server({"max_sessions": 2}, connection=SlowOpen) as server:
+        opening = [asyncio.ensure_future(request(server.port, HANDSHAKE, timeout=5))
+                   for _ in range(2)]
+        await asyncio.wait_for(SlowOpen.entered.wait(), 5)
+        # No session exists yet, but two are being made: a third is over the cap.
+        assert len(server.router.sessions) == 0
+        status, _, body = await request(server.port, HANDSHAKE)
+        assert (status, body) == (503, b"handshake error")
+        SlowOpen.gate.set()
+        assert [answer[0] for answer in await asyncio.gather(*opening)] == [200, 200]
+        assert len(server.router.sessions) == 2
+        assert SlowOpen.waiting == 2
 
 
 @pytest.mark.gen_test(timeout=10)
