@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
-from tornado.iostream import StreamClosedError
+from tornado.iostream import StreamBufferFullError, StreamClosedError
 
 from tornadio2.exceptions import SessionClosedError
 from tornadio2.preflight import PreflightHandler, Server
@@ -234,6 +234,11 @@ class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
     oneshot = False
 
     def start_response(self) -> None:
+        stream = getattr(self.request.connection, "stream", None)
+        if stream is not None:
+            # A client that stops reading must not grow the server's buffer
+            # without end: past the limit the stream refuses the write.
+            stream.max_write_buffer_size = int(self.server.settings["websocket_write_limit"])
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self._write_chunk(HTMLFILE_PRELUDE)
 
@@ -250,8 +255,23 @@ class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
     def _write_chunk(self, text: str) -> None:
         if self._finished or self.request.connection is None:
             return
-        self.write(to_utf8(text))
-        self.flush().add_done_callback(_ignore_closed_stream)
+        chunk = to_utf8(text)
+        self.write(chunk)
+        try:
+            flushed = self.flush()
+        except StreamBufferFullError:
+            self._overflowed(len(chunk))
+            return
+        flushed.add_done_callback(_ignore_closed_stream)
+
+    def _overflowed(self, refused: int) -> None:
+        """The client has not taken ``websocket_write_limit`` bytes: end its session and stream."""
+        if self.request.connection is not None:
+            # Closed first: a chunk was lost, so nothing after it may be written.
+            self.request.connection.close()
+        if self.session is not None:
+            limit = int(self.server.settings["websocket_write_limit"])
+            self.session.transport_buffered(self, limit + refused)
 
 
 def _ignore_closed_stream(future: "Future[None]") -> None:

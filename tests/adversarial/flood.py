@@ -233,6 +233,23 @@ async def raw_websocket(port: int, sid: str, rcvbuf: int = 4096) -> "tuple[Any, 
     return reader, writer
 
 
+async def raw_htmlfile(port: int, sid: str, rcvbuf: int = 4096) -> "tuple[Any, Any]":
+    """An htmlfile stream of session ``sid`` on a socket with a small receive buffer.
+
+    As with :func:`raw_websocket`, nothing reads it after the headers.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=rcvbuf)
+    writer.write(("GET /socket.io/1/htmlfile/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  % sid).encode("ascii"))
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return reader, writer
+
+
 def ws_frame(text: str) -> bytes:
     """A client's text frame (masked with a zero key, so the payload goes as is)."""
     payload = text.encode("utf-8")

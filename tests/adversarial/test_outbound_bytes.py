@@ -3,8 +3,8 @@
 Echoes of large messages for a polling client that never polls again held
 238 MB; echoes to a websocket client that never reads reached 333 MB. The
 queue is bounded in bytes (``max_queue_bytes``) as well as packets, and a
-socket's unwritten bytes by ``websocket_write_limit``; past either, the
-session is closed and counted.
+socket's (or an htmlfile stream's) unwritten bytes by
+``websocket_write_limit``; past either, the session is closed and counted.
 """
 
 import asyncio
@@ -13,7 +13,8 @@ import time
 import pytest
 
 from tests.adversarial.flood import (
-    PROBE_DEADLINE, Attack, figures, handshake, http, probe, raw_websocket, server, ws_frame,
+    PROBE_DEADLINE, Attack, figures, handshake, http, probe, raw_htmlfile, raw_websocket, server,
+    ws_frame,
 )
 
 MB = 1024 * 1024
@@ -96,3 +97,42 @@ async def test_a_websocket_that_never_reads_is_closed_at_its_write_limit(tmp_pat
         assert await probe(srv.port) < PROBE_DEADLINE
         final = await _until(lambda s: s["rss_kb"] - before["rss_kb"] < RSS_BOUND_KB, srv)
         assert final["rss_kb"] - before["rss_kb"] < RSS_BOUND_KB
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_an_htmlfile_stream_that_is_never_read_is_closed_at_the_write_limit(tmp_path):
+    with server(tmp_path, websocket_write_limit=2 * MB) as srv:
+        before = await srv.status()
+        sid = await handshake(srv.port)
+        reader, writer = await raw_htmlfile(srv.port, sid)
+        url = "/socket.io/1/htmlfile/%s" % sid
+
+        async def flood():
+            for _ in range(40):  # each echo is written to the stream nobody reads
+                status, _ = await http(srv.port, "POST", url, b"3:::" + b"x" * MB)
+                if status != 200:
+                    break
+            return await _until(lambda s: s["stats"]["write_overflows"], srv)
+
+        attack = Attack(srv.port)
+        after = await attack.run(flood())
+        assert attack.slowest < PROBE_DEADLINE, attack.latencies
+        figures("40 x 1 MB echoes, htmlfile not read", attack, before, after)
+        assert after["stats"]["write_overflows"] == 1
+        assert after["disconnects"]["queue_overflow"] == 1
+        assert after["maxrss_kb"] - before["maxrss_kb"] < RSS_BOUND_KB
+        # The server ends the stream: what it had buffered, then the end.
+        received = 0
+        started = time.monotonic()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(reader.read(1 << 20), 10)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += len(chunk)
+        assert time.monotonic() - started < 10
+        assert received < 10 * MB
+        writer.close()
+        assert await probe(srv.port) < PROBE_DEADLINE
