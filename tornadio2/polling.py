@@ -8,11 +8,11 @@ packets (``send_messages``) or for the client to go away.
 """
 
 import logging
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 from urllib.parse import parse_qs
 
 from tornado.concurrent import Future
-from tornado.iostream import StreamBufferFullError, StreamClosedError
+from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 
 from tornadio2.exceptions import SessionClosedError
 from tornadio2.preflight import PreflightHandler, Server
@@ -232,15 +232,25 @@ class TornadioHtmlFileHandler(TornadioPollingHandlerBase):
 
     name = "htmlfile"
     oneshot = False
+    _stream_limit: Optional[Tuple[IOStream, Optional[int]]] = None
 
     def start_response(self) -> None:
         stream = getattr(self.request.connection, "stream", None)
         if stream is not None:
             # A client that stops reading must not grow the server's buffer
-            # without end: past the limit the stream refuses the write.
+            # without end: past the limit the stream refuses the write. The
+            # connection's own limit comes back when the response ends.
+            self._stream_limit = (stream, stream.max_write_buffer_size)
             stream.max_write_buffer_size = int(self.server.settings["websocket_write_limit"])
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self._write_chunk(HTMLFILE_PRELUDE)
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        if self._stream_limit is not None:
+            stream, limit = self._stream_limit
+            stream.max_write_buffer_size = limit
+            self._stream_limit = None
 
     def send_messages(self, packets: Sequence[str]) -> None:
         if not self._headers_written:
