@@ -91,6 +91,9 @@ class LeanUpgrade:
         finally:
             stream.close()
         LeanWebSocket(self.server, self.name, sock).start(_RESPONSE % accept, session, head)
+        # The access-log line Tornado's handler writes when it accepts an upgrade.
+        handler.set_status(101)
+        handler.application.log_request(handler)
 
 
 def _consume_error(future: "Future[bytes]") -> None:

@@ -9,6 +9,7 @@ engine only (see wire-notes#rfc-6455).
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import struct
@@ -58,6 +59,20 @@ async def test_fragmented_message_with_control_frames_interleaved(server):
     ws.send_frame(CONT, b"rld")
     assert await ws.read_frame() == (True, PONG, b"between")
     assert await ws.read_text() == "3:::hello world"
+
+
+@pytest.mark.gen_test
+async def test_upgrade_writes_one_access_log_line(server, caplog):
+    """Tornado's handler logs ``101 GET ...`` when it accepts; the lean path does too."""
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    sid = await server.handshake()
+    ws = await server.connect(sid)
+    ws.send_text("3:::logged")
+    assert await ws.read_text() == "3:::logged"
+    lines = [record.getMessage() for record in caplog.records if record.name == "tornado.access"]
+    upgrades = [line for line in lines if "/websocket/" in line]
+    assert len(upgrades) == 1, lines
+    assert upgrades[0].startswith("101 GET /socket.io/1/websocket/%s " % sid), upgrades
 
 
 @pytest.mark.gen_test
