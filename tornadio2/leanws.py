@@ -29,11 +29,11 @@ from tornado.iostream import SSLIOStream, StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
 from tornadio2 import wsframe
-from tornadio2.exceptions import SessionClosedError
 from tornadio2.preflight import Server
 from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
-from tornadio2.stats import Traffic, utf8_length
+from tornadio2.socketside import SessionSocket
+from tornadio2.stats import Traffic
 
 try:
     from tornado.speedups import websocket_mask as _mask
@@ -106,7 +106,7 @@ def _consume_error(future: "Future[bytes]") -> None:
 _READ = IOLoop.READ
 
 
-class LeanWebSocket:
+class LeanWebSocket(SessionSocket):
     """One upgraded socket: frames in to the session, packets out as text frames."""
 
     __slots__ = ("name", "oneshot", "session", "_server", "_sock", "_io_loop", "_parser", "_out",
@@ -196,7 +196,7 @@ class LeanWebSocket:
         self._reading = True
         try:
             for index, message in enumerate(messages):
-                if self._on_message(message) and self.session is not None:
+                if self._hand_over(message) is not None and self.session is not None:
                     self._hold(messages[index + 1:], self.session)
                     break
         finally:
@@ -239,33 +239,9 @@ class LeanWebSocket:
 
     # -- the session side --------------------------------------------------------
 
-    def _attach(self, session: Session) -> None:
-        try:
-            session.attach(self)
-        except SessionClosedError:
-            self.session = None
-            self._not_handshaken()
-
     def _not_handshaken(self) -> None:
         self.send_messages([NOT_HANDSHAKEN])
         self.session_closed()
-
-    def _on_message(self, message: Any) -> bool:
-        """Hand a message to the session; True while it still handles a large payload."""
-        session = self.session
-        if session is None:
-            return False
-        if message.__class__ is not str:
-            logger.debug("ignoring a binary frame on session %s", session.sid)
-            return False
-        if self._probing:
-            self._probing = False
-            self._attach(session)
-            if self.session is None:
-                return False
-        if self._bytes is not None:
-            self._bytes.bytes_in += len(message) if message.isascii() else utf8_length(message)
-        return session.receive_frame(message)
 
     # -- Transport -----------------------------------------------------------------
 

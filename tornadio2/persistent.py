@@ -16,12 +16,13 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 
 from tornadio2 import hixie76, leanws
-from tornadio2.exceptions import ProtocolError, SessionClosedError
+from tornadio2.exceptions import ProtocolError
 from tornadio2.peerlog import PeerLog
 from tornadio2.periodic import Timeout
 from tornadio2.preflight import Server, limit_request_body
 from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
+from tornadio2.socketside import SessionSocket
 from tornadio2.stats import Traffic, utf8_length
 
 __all__ = ["TornadioWebSocketHandler", "TornadioFlashSocketHandler"]
@@ -31,7 +32,7 @@ peer_log = PeerLog(logger)
 
 
 @web.stream_request_body
-class TornadioWebSocketHandler(websocket.WebSocketHandler):
+class TornadioWebSocketHandler(SessionSocket, websocket.WebSocketHandler):
     """The ``websocket`` transport on Tornado's RFC 6455 implementation.
 
     The upgrade request's body is streamed, so that one over
@@ -96,13 +97,6 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         else:
             self._attach(session)
 
-    def _attach(self, session: Session) -> None:
-        try:
-            session.attach(self)
-        except SessionClosedError:
-            self.session = None
-            self._not_handshaken()
-
     def _not_handshaken(self) -> None:
         self.send_messages([NOT_HANDSHAKEN])
         self.close()
@@ -113,22 +107,8 @@ class TornadioWebSocketHandler(websocket.WebSocketHandler):
         While the session is still handling a large payload, the returned
         future makes Tornado wait before it reads the next frame.
         """
-        session = self.session
-        if session is None:
-            return None
-        if message.__class__ is not str:
-            logger.debug("ignoring a binary frame on session %s", session.sid)
-            return None
-        if self._probing:
-            self._probing = False
-            self._attach(session)
-            if self.session is None:
-                return None
-        if self._bytes is not None:
-            self._bytes.bytes_in += len(message) if message.isascii() else utf8_length(message)
-        if session.receive_frame(message):
-            return _when_read(session)
-        return None
+        reading = self._hand_over(message)
+        return None if reading is None else _when_read(reading)
 
     def on_close(self) -> None:
         self._forget_writes()
