@@ -28,7 +28,7 @@ PUBLIC_MODULES = [
     "origin", "handlers", "clientfiles", "rooms", "pending", "framing", "metrics", "peerlog",
     "admission", "accept", "broker", "redisbroker", "emitter",
     "testing", "testing.client", "testing.endpoint", "testing.errors", "testing.inbound", "testing.server",
-    "testing.transports", "wsframe", "leanws",
+    "testing.transports", "wsframe", "leanws", "socketside",
 ]
 
 
