@@ -26,7 +26,7 @@ from tornadio2 import proto
 
 __all__ = ["Broker", "LocalBroker", "Message", "emit_message", "send_message",
            "disconnect_message", "close_room_message", "encode", "decode",
-           "namespace_of", "endpoint_of", "new_host_id", "DEFAULT_CHANNEL"]
+           "namespace_of", "endpoint_of", "new_host_id", "SeenSequences", "DEFAULT_CHANNEL"]
 
 #: A broker message (see the module docstring and the scaling guide).
 Message = Dict[str, Any]
@@ -130,10 +130,12 @@ def close_room_message(room: str, endpoint: Optional[str] = None) -> Message:
     return {"method": "close_room", "room": room, "namespace": namespace_of(endpoint)}
 
 
-def encode(message: Message, host_id: str) -> str:
-    """``message`` as the JSON text published, stamped with ``host_id``."""
+def encode(message: Message, host_id: str, seq: Optional[int] = None) -> str:
+    """``message`` as the JSON text published, stamped with ``host_id`` (and ``seq``)."""
     stamped = dict(message)
     stamped["host_id"] = host_id
+    if seq is not None:
+        stamped["seq"] = seq
     return json.dumps(stamped, separators=(",", ":"))
 
 
@@ -146,3 +148,29 @@ def decode(data: Any) -> Optional[Message]:
     if not isinstance(message, dict) or not isinstance(message.get("method"), str):
         return None
     return message
+
+
+class SeenSequences:
+    """The last ``seq`` applied from each publisher: a message that comes again is refused.
+
+    A publisher numbers its messages 1, 2, 3 ... and sends them in order; if
+    a pipelined batch fails half-way it is sent again whole, and the part
+    that had gone through arrives twice. Messages without a ``seq`` (from
+    python-socketio, say) are always new. At most ``max_hosts`` publishers
+    are remembered, the least recently heard forgotten first.
+    """
+
+    def __init__(self, max_hosts: int = 1024) -> None:
+        self.max_hosts = max_hosts
+        self._last: Dict[str, int] = {}  # host_id -> last seq, least recent first
+
+    def is_new(self, message: Message) -> bool:
+        """True for a message to apply; remembers its ``seq``."""
+        seq, host = message.get("seq"), message.get("host_id")
+        if seq.__class__ is not int or not isinstance(host, str):
+            return True
+        last = self._last.pop(host, 0)
+        self._last[host] = max(last, seq)
+        if len(self._last) > self.max_hosts:
+            del self._last[next(iter(self._last))]
+        return seq > last

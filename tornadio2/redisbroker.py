@@ -13,7 +13,9 @@ success. Publishes wait in the backlog; once the listener is subscribed
 again, and the other processes are too (as many subscribers as were counted
 before the outage, or :data:`SETTLE_MAX` seconds), the ones younger than the
 outage window are sent and the older ones are dropped, counted in
-``stats.broker_dropped`` with one log line per outage.
+``stats.broker_dropped`` with one log line per outage. A batch whose
+pipeline failed is sent again whole; each publish carries a sequence number,
+so that the other processes apply the part that had gone through only once.
 """
 
 import asyncio
@@ -24,7 +26,8 @@ import time
 from typing import Any, Callable, Deque, List, Optional, Tuple
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from tornadio2.broker import DEFAULT_CHANNEL, Message, decode, encode, new_host_id
+from tornadio2.broker import (DEFAULT_CHANNEL, Message, SeenSequences, decode, encode,
+                              new_host_id)
 from tornadio2.exceptions import BrokerUnavailable
 
 try:
@@ -139,6 +142,10 @@ class RedisBroker:
         self.published = 0
         #: Publishes dropped (outage longer than the window, or backlog full).
         self.dropped = 0
+        #: Messages of other processes that came a second time (a batch sent again), not applied.
+        self.duplicates = 0
+        self._seq = 0  # of our publishes, so that receivers can refuse a second copy
+        self._seen = SeenSequences()
         self._backlog: Deque[Tuple[float, str]] = collections.deque()
         self._apply: Callable[[Message], Any] = lambda message: None
         self._client: Optional[aioredis.Redis] = None
@@ -216,7 +223,8 @@ class RedisBroker:
 
     def publish(self, message: Message) -> None:
         """Queue ``message`` for the other processes (returns at once)."""
-        self._backlog.append((time.monotonic(), encode(message, self.host_id)))
+        self._seq += 1
+        self._backlog.append((time.monotonic(), encode(message, self.host_id, self._seq)))
         if len(self._backlog) > MAX_BACKLOG:
             self._backlog.popleft()
             self._count_dropped(1)
@@ -300,6 +308,9 @@ class RedisBroker:
             message = decode(item.get("data"))
             if message is None or message.get("host_id") == self.host_id:
                 continue  # not a message, or ours (delivered locally already)
+            if not self._seen.is_new(message):
+                self.duplicates += 1  # part of a batch that was sent again after a failure
+                continue
             self.received += 1
             try:
                 self._apply(message)

@@ -212,3 +212,52 @@ async def test_a_router_nobody_started_connects_with_its_first_session(
     finally:
         router.stop()
         await router.wait_closed()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_batch_sent_again_is_applied_once(redis_server: RedisServer) -> None:
+    """What a failed pipeline had already delivered, sent again, is not applied twice."""
+    from tornadio2.broker import close_room_message
+    from tornadio2.redisbroker import redis_client
+
+    applied: List[Dict[str, Any]] = []
+    changed = asyncio.Event()
+
+    def apply(message: Dict[str, Any]) -> None:
+        applied.append(message)
+        changed.set()
+
+    async def until_applied(count: int) -> None:
+        while len(applied) < count:
+            changed.clear()
+            await asyncio.wait_for(changed.wait(), WAIT)
+
+    sender, receiver = RedisBroker(redis_server.url), RedisBroker(redis_server.url)
+    raw = redis_client(redis_server.url)
+    wire = raw.pubsub()
+    wire.subscribe(sender.channel)  # records the bytes the sender publishes
+    try:
+        await receiver.start(apply)
+        await sender.start(lambda message: None)
+        for room in ("r1", "r2", "r3"):
+            sender.publish(close_room_message(room, None))
+        await until_applied(3)
+        published = []
+        while len(published) < 3:
+            item = await asyncio.to_thread(wire.get_message, timeout=WAIT)
+            if item is not None and item["type"] == "message":
+                published.append(item["data"])
+        # The same bytes again, as the writer sends a batch whose pipeline
+        # failed after Redis had taken it, then a new publish.
+        for data in published:
+            raw.publish(sender.channel, data)
+        sender.publish(close_room_message("r4", None))
+        await until_applied(4)
+        assert [message["room"] for message in applied] == ["r1", "r2", "r3", "r4"]
+        assert receiver.duplicates == 3
+    finally:
+        wire.close()
+        raw.close()
+        for broker in (sender, receiver):
+            broker.stop()
+            await broker.wait_closed()

@@ -176,3 +176,46 @@ def test_redis_url_helpers():
     assert (service, kwargs) == ("mymaster", {"db": 2, "password": "pw"})
     with pytest.raises(ValueError):
         redisbroker._sentinel_parts("redis+sentinel://s1:26379")
+
+
+def test_encode_stamps_the_sequence_number_when_given():
+    message = broker.close_room_message("lobby", None)
+    assert "seq" not in json.loads(broker.encode(message, "h1"))
+    assert json.loads(broker.encode(message, "h1", 7))["seq"] == 7
+
+
+def test_a_message_that_comes_again_is_refused_per_publisher():
+    seen = broker.SeenSequences()
+    first = [{"method": "emit", "host_id": "a", "seq": n} for n in (1, 2, 3)]
+    assert [seen.is_new(m) for m in first] == [True, True, True]
+    # The batch is sent again whole after a failure, then the next publish.
+    again = first + [{"method": "emit", "host_id": "a", "seq": 4}]
+    assert [seen.is_new(m) for m in again] == [False, False, False, True]
+    # Another publisher counts on its own.
+    assert seen.is_new({"method": "emit", "host_id": "b", "seq": 1})
+    # Gaps (publishes dropped in an outage) are fine.
+    assert seen.is_new({"method": "emit", "host_id": "a", "seq": 9})
+    assert not seen.is_new({"method": "emit", "host_id": "a", "seq": 5})
+
+
+@pytest.mark.parametrize("message", [
+    {"method": "emit", "host_id": "a"},                  # python-socketio: no seq
+    {"method": "emit", "host_id": "a", "seq": "1"},      # not a number
+    {"method": "emit", "host_id": "a", "seq": True},     # not a number either
+    {"method": "emit", "seq": 1},                        # nobody's
+])
+def test_messages_without_a_usable_sequence_are_always_new(message):
+    seen = broker.SeenSequences()
+    assert seen.is_new(message) and seen.is_new(message)
+
+
+def test_only_the_most_recent_publishers_are_remembered():
+    seen = broker.SeenSequences(max_hosts=2)
+
+    def new(host, seq):
+        return seen.is_new({"method": "emit", "host_id": host, "seq": seq})
+
+    assert new("a", 1) and new("b", 1) and new("a", 2)
+    assert new("c", 1)  # a third publisher: "b", heard least recently, is forgotten
+    assert not new("a", 2) and not new("c", 1)
+    assert new("b", 1)
