@@ -26,7 +26,8 @@ from tornadio2.broker import (
     DEFAULT_CHANNEL, Message, close_room_message, disconnect_message, emit_message, encode,
     new_host_id, send_message,
 )
-from tornadio2.redisbroker import async_redis_client, close_async_client, redis_client
+from tornadio2.redisbroker import (async_redis_client, close_async_client, close_client,
+                                  redis_client)
 
 __all__ = ["Emitter", "AsyncEmitter", "Target"]
 
@@ -84,8 +85,8 @@ class Emitter:
         return int(self.client.publish(self.channel, encode(message, self.host_id)))
 
     def close(self) -> None:
-        """Close the connection to Redis."""
-        self.client.close()
+        """Close the connection to Redis (and to its sentinels)."""
+        close_client(self.client)
 
 
 class AsyncEmitter:

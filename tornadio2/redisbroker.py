@@ -40,7 +40,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("the Redis broker needs the 'redis' package: "
                       "pip install 'tornadio2[redis]'") from exc
 
-__all__ = ["RedisBroker", "redis_client", "async_redis_client", "close_async_client", "redact"]
+__all__ = ["RedisBroker", "redis_client", "async_redis_client", "close_client", "close_async_client",
+           "redact"]
 
 logger = logging.getLogger("tornadio2.redisbroker")
 
@@ -362,6 +363,17 @@ class RedisBroker:
 
 def _jitter(delay: float) -> float:
     return delay * (0.5 + random.random() / 2)
+
+
+def close_client(client: Any) -> None:
+    """Close a client of :func:`redis_client`, its sentinel connections included."""
+    sentinels = getattr(client.connection_pool, "sentinel_manager", None)
+    try:
+        client.close()
+        for sentinel in getattr(sentinels, "sentinels", ()):
+            sentinel.close()
+    except REDIS_DOWN:
+        pass
 
 
 async def close_async_client(client: Any) -> None:

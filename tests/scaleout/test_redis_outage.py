@@ -166,21 +166,31 @@ async def test_degraded_start_connects_when_redis_comes(redis_binary: str,
         server.stop()
 
 
-@pytest.mark.gen_test(timeout=30)
-async def test_sentinel_url_finds_the_master(redis_server: RedisServer, redis_binary: str,
-                                             tmp_path: Path) -> None:
-    """``redis+sentinel://`` asks a real Redis Sentinel for the master, then subscribes there."""
+def start_sentinel(redis_server: RedisServer, redis_binary: str, tmp_path: Path) -> Any:
+    """A real Redis Sentinel watching ``redis_server`` as ``mymaster``: (process, port)."""
     port = free_port()
     conf = tmp_path / "sentinel.conf"
     conf.write_text("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n"
                     % (port, tmp_path, redis_server.port), encoding="utf-8")
     sentinel = subprocess.Popen([redis_binary, str(conf), "--sentinel"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+    except BaseException:
+        stop_pid(sentinel)
+        raise
+    return sentinel, port
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_sentinel_url_finds_the_master(redis_server: RedisServer, redis_binary: str,
+                                             tmp_path: Path) -> None:
+    """``redis+sentinel://`` asks a real Redis Sentinel for the master, then subscribes there."""
+    sentinel, port = start_sentinel(redis_server, redis_binary, tmp_path)
     received: List[Dict[str, Any]] = []
     got = asyncio.Event()
     broker = RedisBroker("redis+sentinel://127.0.0.1:%d/mymaster" % port)
     try:
-        wait_port(port)
         await broker.start(lambda message: (received.append(message), got.set()))
         emitter = Emitter(redis_server.url)  # publishes straight to the master
         assert emitter.close_room("lobby") == 1
@@ -190,6 +200,29 @@ async def test_sentinel_url_finds_the_master(redis_server: RedisServer, redis_bi
     finally:
         broker.stop()
         await broker.wait_closed()
+        stop_pid(sentinel)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_blocking_emitter_over_sentinel_closes_its_sentinel_connections(
+        redis_server: RedisServer, redis_binary: str, tmp_path: Path) -> None:
+    from tornadio2.redisbroker import redis_client
+
+    sentinel, port = start_sentinel(redis_server, redis_binary, tmp_path)
+    watcher = redis_client("redis://127.0.0.1:%d" % port)
+    try:
+        alone = len(watcher.client_list())
+        emitter = Emitter("redis+sentinel://127.0.0.1:%d/mymaster" % port)
+        assert emitter.close_room("lobby") == 0  # asked the sentinel for the master, then published
+        assert len(watcher.client_list()) > alone
+        emitter.close()
+        for _ in range(int(WAIT / 0.05)):  # the sentinel notices the closed socket soon after
+            if len(watcher.client_list()) == alone:
+                break
+            await asyncio.sleep(0.05)
+        assert len(watcher.client_list()) == alone
+    finally:
+        watcher.close()
         stop_pid(sentinel)
 
 
