@@ -9,6 +9,7 @@ baseline.
 """
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -55,6 +56,9 @@ async def test_twenty_thousand_cycles_leave_memory_and_descriptors_where_they_we
     assert await handshake_time(target.port) < 1.0
 
     end = await _settled(target.port, baseline_fds=start["fds"])
+    logging.getLogger("tests.adversarial").info(
+        "soak of %d cycles: RSS %d -> %d KiB, descriptors %d -> %d", done,
+        start["rss_kb"], end["rss_kb"], start["fds"], end["fds"])
     assert end["sessions"] == 0
     assert end["fds"] <= start["fds"], (start, end)
     assert end["rss_kb"] <= start["rss_kb"] * 1.10, (start, end)
