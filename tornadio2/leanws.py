@@ -15,8 +15,11 @@ is registered with Tornado's IOLoop, not as an asyncio transport, so that
 :class:`~tornadio2.persistent.TornadioWebSocketHandler` does (same counters,
 ``websocket_check`` probe, heartbeats left to the session) and reports the
 bytes the client has not read yet to :meth:`Session.transport_buffered
-<tornadio2.session.Session.transport_buffered>`, which decides. A TLS socket
-cannot be taken this way, so ``wss`` stays on Tornado's handler.
+<tornadio2.session.Session.transport_buffered>`, which decides. When the
+session ends, the close frame goes out and the socket waits for the client's
+close frame (at most :data:`CLOSE_WAIT` seconds) before it closes, as
+Tornado's handler does. A TLS socket cannot be taken this way, so ``wss``
+stays on Tornado's handler.
 """
 
 import logging
@@ -43,7 +46,7 @@ except ImportError:  # pragma: no cover - Tornado built without its C extension
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     from tornado.web import RequestHandler
 
-__all__ = ["LeanUpgrade", "LeanWebSocket", "can_take"]
+__all__ = ["LeanUpgrade", "LeanWebSocket", "can_take", "CLOSE_WAIT"]
 
 logger = logging.getLogger("tornadio2.leanws")
 
@@ -105,13 +108,17 @@ def _consume_error(future: "Future[bytes]") -> None:
 
 _READ = IOLoop.READ
 
+#: Seconds a socket whose close frame went out waits for the client's close
+#: frame (or its end of the connection) before it is closed anyway.
+CLOSE_WAIT = 5.0
+
 
 class LeanWebSocket(SessionSocket):
     """One upgraded socket: frames in to the session, packets out as text frames."""
 
     __slots__ = ("name", "oneshot", "session", "_server", "_sock", "_io_loop", "_parser", "_out",
                  "_pending", "_flush_scheduled", "_reading", "_probing", "_counted", "_bytes",
-                 "_closing", "_write_limit", "_held")
+                 "_closing", "_write_limit", "_held", "_close_timer")
 
     def __init__(self, server: Server, name: str, sock: socket.socket) -> None:
         self.name = name
@@ -134,6 +141,7 @@ class LeanWebSocket(SessionSocket):
         # Messages read while the session was still handling a large payload:
         # reading waits until it is done (Session.when_read), so order is kept.
         self._held: Optional[List[Any]] = None
+        self._close_timer: Optional[object] = None
 
     def start(self, response: bytes, session: Optional[Session], head: bytes) -> None:
         """Send the 101 answer, join the session and read what came with the request."""
@@ -181,11 +189,19 @@ class LeanWebSocket(SessionSocket):
     def _data_received(self, data: bytes) -> None:
         parser = self._parser
         messages = parser.feed(data)
+        if self._closing:
+            # Our close frame is out: only the client's close is awaited now.
+            parser.outgoing.clear()
+            if parser.closed:
+                self._connection_lost()
+            return
         if parser.outgoing and not parser.closed:  # pongs first, as the pings came first
             self._out.extend(parser.outgoing)
             parser.outgoing.clear()
         self._deliver(messages)
-        if parser.outgoing:
+        if self._closing:
+            parser.outgoing.clear()  # the session closed: nothing may follow its close frame
+        elif parser.outgoing:
             self._out.extend(parser.outgoing)
             parser.outgoing.clear()
         self._flush()
@@ -222,6 +238,9 @@ class LeanWebSocket(SessionSocket):
 
     def _connection_lost(self) -> None:
         self._closing = True
+        if self._close_timer is not None:
+            self._io_loop.remove_timeout(self._close_timer)
+            self._close_timer = None
         sock, self._sock = self._sock, None
         if sock is not None:
             self._io_loop.remove_handler(sock)
@@ -320,7 +339,7 @@ class LeanWebSocket(SessionSocket):
             self._send(data)
         if not self._pending and self._sock is not None:
             if self._closing:
-                self._connection_lost()
+                self._await_client_close()
             else:
                 self._io_loop.update_handler(self._sock, self._wanted_events())
 
@@ -329,7 +348,22 @@ class LeanWebSocket(SessionSocket):
         if self._sock is None:
             return
         if not self._pending:
-            self._connection_lost()
+            self._await_client_close()
         elif len(self._pending) > self._write_limit:
             self._connection_lost()  # the client does not read: its close frame would never go
-        # else: _write_pending closes the socket once the kernel took the rest
+        # else: _write_pending goes on once the kernel took the rest
+
+    def _await_client_close(self) -> None:
+        """Our close frame is written: close once the client answers it (RFC 6455 5.5.1).
+
+        Closing at once would leave what the client sent meanwhile unread,
+        and a socket closed with unread bytes is reset, which can destroy
+        what the client had not read yet: our close frame among it.
+        """
+        if self._parser.closed or self._sock is None:  # the client's close came first
+            self._connection_lost()
+            return
+        self._held = None  # read (and drop) whatever comes until the close
+        self._io_loop.update_handler(self._sock, _READ)
+        if self._close_timer is None:
+            self._close_timer = self._io_loop.call_later(CLOSE_WAIT, self._connection_lost)

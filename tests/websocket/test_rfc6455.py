@@ -187,6 +187,22 @@ async def test_server_close_sends_1000(server):
     assert code == (1000 if server.engine == "lean" else None)
 
 
+@pytest.mark.gen_test
+async def test_session_ending_while_the_client_still_sends_closes_cleanly(server):
+    """The server's close frame, then the end of the stream: no reset, whatever was in flight.
+
+    Closing a socket with unread bytes makes the kernel send a reset, which
+    can also throw away what the client had not read yet (the close frame).
+    """
+    ws = await server.connect()
+    ws.send_text("0::")  # the client says goodbye, and goes on talking meanwhile
+    for _ in range(64):
+        ws.send_text("3:::" + "x" * 4000)
+    code, came = await ws.read_close()
+    assert came
+    assert code == (1000 if server.engine == "lean" else None)
+
+
 WRITE_LIMIT = 256 * 1024
 
 
