@@ -32,6 +32,7 @@ from tornado.iostream import SSLIOStream, StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
 from tornadio2 import wsframe
+from tornadio2.periodic import Timeout
 from tornadio2.preflight import Server
 from tornadio2.proto import to_utf8
 from tornadio2.session import NOT_HANDSHAKEN, Session
@@ -141,7 +142,7 @@ class LeanWebSocket(SessionSocket):
         # Messages read while the session was still handling a large payload:
         # reading waits until it is done (Session.when_read), so order is kept.
         self._held: Optional[List[Any]] = None
-        self._close_timer: Optional[object] = None
+        self._close_timer: Optional[Timeout] = None
 
     def start(self, response: bytes, session: Optional[Session], head: bytes) -> None:
         """Send the 101 answer, join the session and read what came with the request."""
@@ -239,7 +240,7 @@ class LeanWebSocket(SessionSocket):
     def _connection_lost(self) -> None:
         self._closing = True
         if self._close_timer is not None:
-            self._io_loop.remove_timeout(self._close_timer)
+            self._close_timer.cancel()
             self._close_timer = None
         sock, self._sock = self._sock, None
         if sock is not None:
@@ -366,4 +367,4 @@ class LeanWebSocket(SessionSocket):
         self._held = None  # read (and drop) whatever comes until the close
         self._io_loop.update_handler(self._sock, _READ)
         if self._close_timer is None:
-            self._close_timer = self._io_loop.call_later(CLOSE_WAIT, self._connection_lost)
+            self._close_timer = Timeout(self._io_loop, CLOSE_WAIT, self._connection_lost)

@@ -203,6 +203,32 @@ async def test_session_ending_while_the_client_still_sends_closes_cleanly(server
     assert code == (1000 if server.engine == "lean" else None)
 
 
+@pytest.fixture
+def lean_server(io_loop, monkeypatch):
+    """A lean-engine server whose wait for the client's close frame is short."""
+    from tornadio2 import leanws
+
+    from .conftest import _start, _stop
+
+    monkeypatch.setattr(leanws, "CLOSE_WAIT", 0.3)
+    srv, http = _start(io_loop, "lean", {})
+    yield srv
+    _stop(io_loop, srv, http)
+
+
+@pytest.mark.gen_test
+async def test_lean_close_waits_for_the_client_then_gives_up(lean_server):
+    """A client that never answers the close frame is closed after ``CLOSE_WAIT``."""
+    ws = await lean_server.connect()
+    next(iter(lean_server.router.sessions)).close()
+    assert await ws.read_text() == "0::"
+    frame = await ws.read_frame()
+    assert frame is not None and frame[1] == CLOSE  # then silence from the client
+    started = asyncio.get_running_loop().time()
+    assert await ws.read_frame(timeout=3) is None  # the server ends the stream
+    assert asyncio.get_running_loop().time() - started > 0.2
+
+
 WRITE_LIMIT = 256 * 1024
 
 
