@@ -203,6 +203,17 @@ async def test_session_ending_while_the_client_still_sends_closes_cleanly(server
     assert code == (1000 if server.engine == "lean" else None)
 
 
+@pytest.mark.gen_test
+async def test_router_stop_closes_every_websocket(server):
+    """Shutting down: ``router.stop()`` reaches the sockets (the lean ones are not Tornado's)."""
+    sockets = [await server.connect() for _ in range(3)]
+    server.router.stop()
+    for ws in sockets:
+        code, came = await ws.read_close()
+        assert came
+        assert code == (1000 if server.engine == "lean" else None)
+
+
 @pytest.fixture
 def lean_server(io_loop, monkeypatch):
     """A lean-engine server whose wait for the client's close frame is short."""
