@@ -33,26 +33,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CLIENT = r"""
-import base64, os, socket, struct, sys
+from rawclient import child_script  # noqa: E402
+
+CLIENT = child_script(r"""
 port, count, kind, clients = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-
-
-def handshake():
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /socket.io/1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return data.split(b"\r\n\r\n", 1)[1].split(b":")[0]
-
-
-sid = handshake()
+sid = handshake(port)
 if kind == "xhr":
     def request(sock, method, body=b""):
         sock.sendall(method + b" /socket.io/1/xhr-polling/" + sid + b" HTTP/1.1\r\nHost: x\r\n"
@@ -67,6 +54,7 @@ if kind == "xhr":
             buf += sock.recv(65536)
         return buf[:length], buf[length:]
 
+    import socket
     polling, posting = (socket.create_connection(("127.0.0.1", port)) for _ in range(2))
     request(polling, b"GET")
     body, polled = response(polling, b"")
@@ -79,26 +67,12 @@ if kind == "xhr":
         body, polled = response(polling, polled)
         assert body == payload, body
     sys.exit(0)
-
-
-def upgrade(sid):
-    w = socket.create_connection(("127.0.0.1", port))
-    w.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    w.sendall(b"GET /socket.io/1/websocket/" + sid + b" HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\nSec-WebSocket-Key: " + base64.b64encode(os.urandom(16))
-              + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    got = b""
-    while not got.endswith(b"1::"):
-        got += w.recv(4096)
-    return w
-
-
 if kind == "connect":  # a session made and left, count times
-    upgrade(sid).close()
+    upgrade(port, sid).close()
     for _ in range(count):
-        upgrade(handshake()).close()
+        upgrade(port, handshake(port)).close()
     sys.exit(0)
-sockets = [upgrade(sid)] + [upgrade(handshake()) for _ in range(clients - 1)]
+sockets = [upgrade(port, sid)] + [upgrade(port, handshake(port)) for _ in range(clients - 1)]
 if kind == "event":
     payload = b'5:::{"name":"ping","args":[' + b"7" * 32 + b']}'
     want = 2 + len(payload)  # the answer, pong, has a name of the same length
@@ -115,7 +89,7 @@ for _ in range(count):
             got += w.recv(4096)
 for w in sockets:
     w.close()
-"""
+""")
 
 
 async def serve(engine: str, count: int, kind: str = "echo", clients: int = 1) -> float:

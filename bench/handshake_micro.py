@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import tornado
 from tornado.httpserver import HTTPServer
@@ -29,22 +30,16 @@ from tornado.httputil import HTTPHeaders, ResponseStartLine, format_timestamp
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rawclient import child_script  # noqa: E402
+
 BODY = b"abcdefghijklmnopqrst:60:60:websocket,xhr-polling"
-CLIENT = r"""
-import socket, sys
+CLIENT = child_script(r"""
 port, count = int(sys.argv[1]), int(sys.argv[2])
 for _ in range(count):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /socket.io/1/?t=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    assert data.endswith(b"websocket,xhr-polling"), data
-    s.close()
-"""
+    answer = get_until_closed(port, b"/socket.io/1/?t=1")
+    assert answer.endswith(b"websocket,xhr-polling"), answer
+""")
 
 
 class Handshake(RequestHandler):

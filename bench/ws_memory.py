@@ -31,32 +31,15 @@ from tornado.web import Application  # noqa: E402
 from tornadio2 import SocketConnection, TornadioRouter  # noqa: E402
 from tornadio2.server import tune_gc  # noqa: E402
 
-CLIENT = r"""
-import base64, os, socket, sys
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rawclient import child_script  # noqa: E402
+
+CLIENT = child_script(r"""
 port, count = int(sys.argv[1]), int(sys.argv[2])
-held = []
-for _ in range(count):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /socket.io/1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    sid = data.split(b"\r\n\r\n", 1)[1].split(b":")[0]
-    w = socket.create_connection(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16))
-    w.sendall(b"GET /socket.io/1/websocket/" + sid + b" HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    got = b""
-    while not got.endswith(b"1::"):
-        got += w.recv(4096)
-    held.append(w)
+held = [upgrade(port, handshake(port)) for _ in range(count)]
 print("ready", flush=True)
 sys.stdin.read()
-"""
+""")
 
 
 def rss_kb() -> int:
